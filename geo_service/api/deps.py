@@ -1,0 +1,38 @@
+"""Dependencies shared by the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from geo_service.config import Settings
+from geo_service.profile import Profile
+
+
+def settings(request: Request) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def profile(request: Request) -> Profile:
+    value: Profile = request.app.state.profile
+    return value
+
+
+def engine(request: Request) -> AsyncEngine:
+    value: AsyncEngine = request.app.state.engine
+    return value
+
+
+async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection for a read-only request; whatever it began is rolled back on return."""
+    async with engine(request).connect() as conn:
+        yield conn
+
+
+async def write_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A transaction that commits only if the handler returns normally: no half-written rows."""
+    async with engine(request).begin() as conn:
+        yield conn

@@ -1,0 +1,43 @@
+"""The FastAPI application: configuration, a database engine, the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from geo_service import __version__, errors
+from geo_service.api import catalogue, health, locate, pages, reports
+from geo_service.config import PACKAGE_DIR, Settings, get_settings
+from geo_service.db import make_async_engine
+from geo_service.profile import load_profile
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    profile = load_profile(settings.city_profile)
+    (settings.media_dir / "photos").mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_async_engine(settings)
+        yield
+        await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="geo_service",
+        version=__version__,
+        summary=f"Citizens' reports of street problems in {profile.city.name_en}, routed to "
+        "the unit that must fix them.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.profile = profile
+    errors.install(app)
+    for module in (health, locate, reports, catalogue, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    app.mount("/media/photos", StaticFiles(directory=settings.media_dir / "photos"), name="photos")
+    return app

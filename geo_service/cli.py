@@ -1,0 +1,213 @@
+"""The ``geo-service`` command: set up a database, load boundaries, edit routing rules,
+generate demo data and serve the API."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
+from geo_service import db
+from geo_service.config import get_settings
+from geo_service.profile import load_profile
+
+
+def _engine() -> Engine:
+    return db.sync_engine(get_settings().sqlalchemy_url)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from geo_service.seed import init_database
+
+    settings = get_settings()
+    if db.ensure_database(settings.sqlalchemy_url):
+        print("created the database")
+    db.migrate(settings.sqlalchemy_url)
+    print("schema is at the newest migration")
+    with _engine().begin() as conn:
+        init_database(conn, load_profile(settings.city_profile))
+    if args.demo_reports:
+        from geo_service.demo import generate_demo_reports
+
+        with _engine().begin() as conn:
+            have = conn.execute(text("SELECT count(*) FROM reports WHERE source = 'demo'")).scalar()
+        if have:
+            print(f"{have} demo reports already present")
+        else:
+            generate_demo_reports(args.demo_reports, settings=settings)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "geo_service.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=args.access_log,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_boundaries_load(args: argparse.Namespace) -> int:
+    fields = Fields(args.code_field, args.name_field, args.full_name_field, args.name_en_field)
+    with _engine().begin() as conn:
+        summary = load_boundary_set(
+            conn,
+            Path(args.path),
+            set_name=args.set,
+            level=args.level,
+            fields=fields,
+            valid_from=args.valid_from,
+            attribution=args.attribution,
+            licence=args.licence,
+            layer=args.layer,
+            overlap_tolerance_m2=args.overlap_tolerance,
+            activate=args.activate,
+        )
+        if args.activate and args.level == "ward":
+            from geo_service.seed import ensure_ward_units
+
+            ensure_ward_units(conn, load_profile(get_settings().city_profile))
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def cmd_boundaries_activate(args: argparse.Namespace) -> int:
+    from geo_service.seed import ensure_ward_units
+
+    with _engine().begin() as conn:
+        activate_set(conn, args.set)
+        ensure_ward_units(conn, load_profile(get_settings().city_profile))
+    print(f"{args.set!r} is now active")
+    return 0
+
+
+def cmd_boundaries_list(args: argparse.Namespace) -> int:
+    with _engine().connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT name, level, valid_from, active, feature_count, source"
+                " FROM boundary_sets ORDER BY level, valid_from, name"
+            )
+        ).all()
+    for r in rows:
+        mark = "*" if r.active else " "
+        print(f"{mark} {r.level:5} {r.name:30} {r.valid_from} {r.feature_count:5} {r.source}")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from geo_service import routing
+
+    with _engine().begin() as conn:
+        if args.rules_cmd == "list":
+            for rule in routing.list_rules(conn):
+                print(rule)
+        elif args.rules_cmd == "add":
+            area = Path(args.area_file).read_text() if args.area_file else None
+            rule_id = routing.add_rule(
+                conn,
+                category=args.category,
+                unit=args.unit,
+                ward=args.ward,
+                area_geojson=area,
+                priority=args.priority,
+                precedence=args.precedence,
+            )
+            print(f"added rule {rule_id}")
+        elif args.rules_cmd == "remove":
+            routing.deactivate_rule(conn, args.id)
+            print(f"rule {args.id} deactivated")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from geo_service.demo import generate_demo_reports
+
+    generate_demo_reports(args.reports, seed=args.seed, settings=get_settings())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="geo-service", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("init", help="create the database, PostGIS, schema and seed data")
+    s.add_argument("--demo-reports", type=int, default=0, metavar="N")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("serve", help="serve the HTTP API and web pages")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--access-log", action="store_true")
+    s.set_defaults(func=cmd_serve)
+
+    b = sub.add_parser("boundaries", help="boundary sets").add_subparsers(
+        dest="boundaries_cmd", required=True
+    )
+    s = b.add_parser("load", help="import a boundary file as a new (inactive) set")
+    s.add_argument("path")
+    s.add_argument("--set", required=True, help="name of the new boundary set")
+    s.add_argument("--level", required=True, choices=["ward", "city"])
+    s.add_argument("--code-field", default="code")
+    s.add_argument("--name-field", default="name")
+    s.add_argument("--full-name-field")
+    s.add_argument("--name-en-field")
+    s.add_argument("--layer", help="layer name in a GeoPackage")
+    s.add_argument("--valid-from", type=dt.date.fromisoformat, default=dt.date.today())
+    s.add_argument("--attribution", default="")
+    s.add_argument("--licence", default="")
+    s.add_argument("--overlap-tolerance", type=float, default=1.0, metavar="M2")
+    s.add_argument("--activate", action="store_true", help="make it the active set at once")
+    s.set_defaults(func=cmd_boundaries_load)
+    s = b.add_parser("activate", help="make a set the active one of its level")
+    s.add_argument("set")
+    s.set_defaults(func=cmd_boundaries_activate)
+    s = b.add_parser("list", help="list boundary sets (* = active)")
+    s.set_defaults(func=cmd_boundaries_list)
+
+    r = sub.add_parser("rules", help="routing rules").add_subparsers(
+        dest="rules_cmd", required=True
+    )
+    r.add_parser("list", help="list active routing rules")
+    s = r.add_parser("add", help="route a category (in an area, of a priority) to a unit")
+    s.add_argument("--category", required=True, help="category code")
+    s.add_argument("--unit", required=True, help="unit code")
+    area = s.add_mutually_exclusive_group()
+    area.add_argument("--ward", help="limit the rule to this ward (code, active set)")
+    area.add_argument("--area-file", help="limit the rule to a GeoJSON (Multi)Polygon")
+    s.add_argument("--priority", choices=["low", "normal", "high", "urgent"])
+    s.add_argument("--precedence", type=int, default=10)
+    s = r.add_parser("remove", help="deactivate a rule")
+    s.add_argument("id", type=int)
+    for s in r.choices.values():
+        s.set_defaults(func=cmd_rules)
+
+    s = sub.add_parser("demo-data", help="generate realistic demo reports")
+    s.add_argument("--reports", type=int, required=True, metavar="N")
+    s.add_argument("--seed", type=int, default=2025)
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (BoundaryError, LookupError, ValueError) as exc:
+        print(f"geo-service: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""All configuration in one place, read from the environment (and an optional .env file).
+
+Nothing here names a city: the city is a profile file (see ``geo_service/cities/``) so that
+another city is a new boundary file and a new category table, not a code change.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/geo_service"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="postgresql:// URL of the PostGIS database (the single source of truth).",
+    )
+    city_profile: Path = Field(
+        default=PACKAGE_DIR / "cities" / "hanoi.toml",
+        description="TOML file naming the city's boundary files, categories, units and rules.",
+    )
+    media_dir: Path = Field(default=Path("var/media"), description="Where photos are stored.")
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    # Reports
+    snap_distance_m: float = Field(
+        default=50.0, ge=0, description="A pin in a sliver between wards snaps this far at most."
+    )
+    description_max_chars: int = Field(default=4000, ge=1)
+    max_photos: int = Field(default=3, ge=0, le=10)
+    photo_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    photo_max_pixels: int = Field(default=40_000_000, ge=10_000)
+    photo_max_side: int = Field(default=2048, ge=64)
+    page_size_max: int = Field(default=500, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL with the psycopg 3 driver named, whatever form the user gave."""
+        rest = self.database_url.split("://", 1)[1]
+        return f"postgresql+psycopg://{rest}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,65 @@
+"""Database access: one async engine for the web app, one sync engine for the CLI, and the
+helpers that run migrations and make sure the database and PostGIS exist."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from geo_service.config import PACKAGE_DIR, Settings, get_settings
+
+
+def make_async_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=False,
+        pool_recycle=3600,
+    )
+
+
+@lru_cache
+def sync_engine(url: str | None = None) -> Engine:
+    return create_engine(url or get_settings().sqlalchemy_url, pool_pre_ping=True)
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database named in ``url`` if the server lacks it. Returns True if created."""
+    target = make_url(url)
+    admin = create_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True
+    )
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+            ).scalar()
+            if exists:
+                return False
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+            return True
+    finally:
+        admin.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Create PostGIS and bring the schema to the newest migration."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    finally:
+        engine.dispose()
+    command.upgrade(alembic_config(url), "head")

@@ -1,0 +1,268 @@
+"""Realistic demo reports: clustered around the markets, lakes and main roads the city profile
+names, weighted by category, spread over the last twelve months with a plausible mix of
+statuses and a consistent event history.
+
+Built for volume: numpy draws the points, COPY streams them into a staging table, and one
+INSERT ... SELECT routes them all with the same database functions (gs_locate, gs_route,
+gs_deadline) that route a live report. A million reports load in minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+import numpy as np
+import psycopg
+from sqlalchemy import Connection, text
+
+from geo_service import db
+from geo_service.config import Settings
+from geo_service.profile import Profile, load_profile
+
+METRES_PER_DEGREE = 111_320.0
+STATUS_MIX = {  # share of reports older than their deadline, by final status
+    "resolved": 0.70,
+    "rejected": 0.07,
+    "in_progress": 0.10,
+    "acknowledged": 0.06,
+    "received": 0.07,
+}
+PRIORITY_MIX = {"normal": 0.80, "high": 0.10, "low": 0.07, "urgent": 0.03}
+PHRASES = [
+    "{name} tại {place}",
+    "{name} kéo dài nhiều ngày ở khu vực {place}",
+    "Người dân phản ánh: {name_lower} gần {place}",
+    "{name}, đề nghị xử lý sớm ({place})",
+]
+
+
+def _offsets(rng: np.random.Generator, n: int, lat: np.ndarray, spread_m: np.ndarray) -> tuple:
+    dy = rng.normal(0, 1, n) * spread_m / METRES_PER_DEGREE
+    dx = rng.normal(0, 1, n) * spread_m / (METRES_PER_DEGREE * np.cos(np.radians(lat)))
+    return dy, dx
+
+
+def draw_points(
+    profile: Profile, n: int, rng: np.random.Generator, bbox: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """n points (lat, lon) and the name of the place each clusters around."""
+    demo = profile.demo
+    sources: list[tuple[str, float]] = [(p.name, p.weight) for p in demo.places]
+    sources += [(r.name, r.weight) for r in demo.roads]
+    n_background = round(n * demo.background_share) if sources else n
+    n_cluster = n - n_background
+    lat = np.empty(n)
+    lon = np.empty(n)
+    names = np.empty(n, dtype=object)
+
+    x1, y1, x2, y2 = bbox
+    lat[:n_background] = rng.uniform(y1, y2, n_background)
+    lon[:n_background] = rng.uniform(x1, x2, n_background)
+    names[:n_background] = profile.city.name
+
+    if n_cluster:
+        weights = np.array([w for _, w in sources], dtype=float)
+        pick = rng.choice(len(sources), size=n_cluster, p=weights / weights.sum())
+        c_lat, c_lon, spread = np.empty(n_cluster), np.empty(n_cluster), np.empty(n_cluster)
+        for i, place in enumerate(demo.places):
+            sel = pick == i
+            c_lat[sel], c_lon[sel], spread[sel] = place.at[0], place.at[1], place.spread_m
+        for j, road in enumerate(demo.roads, start=len(demo.places)):
+            sel = np.flatnonzero(pick == j)
+            pts = np.array(road.line)
+            seg_len = np.hypot(*(np.diff(pts, axis=0).T))
+            seg = rng.choice(len(seg_len), size=len(sel), p=seg_len / seg_len.sum())
+            t = rng.uniform(0, 1, len(sel))
+            c_lat[sel] = pts[seg, 0] + t * (pts[seg + 1, 0] - pts[seg, 0])
+            c_lon[sel] = pts[seg, 1] + t * (pts[seg + 1, 1] - pts[seg, 1])
+            spread[sel] = road.spread_m
+        dy, dx = _offsets(rng, n_cluster, c_lat, spread)
+        lat[n_background:] = c_lat + dy
+        lon[n_background:] = c_lon + dx
+        names[n_background:] = np.array([s for s, _ in sources], dtype=object)[pick]
+    return lat, lon, list(names)
+
+
+def _draw(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray:
+    keys = list(mix)
+    p = np.array([mix[k] for k in keys])
+    return np.array(keys, dtype=object)[rng.choice(len(keys), size=n, p=p / p.sum())]
+
+
+def generate_demo_reports(
+    n: int,
+    *,
+    settings: Settings,
+    seed: int = 2025,
+    now: dt.datetime | None = None,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Generate, route and store ``n`` demo reports; returns how many were stored."""
+    if n <= 0:
+        return 0
+    started = time.monotonic()
+    profile = load_profile(settings.city_profile)
+    rng = np.random.default_rng(seed)
+    now = now or dt.datetime.now(dt.UTC)
+    engine = db.sync_engine(settings.sqlalchemy_url)
+    with engine.begin() as conn:
+        bbox_row = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT"
+                " ST_Extent(a.geom) AS e FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
+                " WHERE b.level = 'ward' AND b.active) x"
+            )
+        ).one()
+        if bbox_row[0] is None:
+            raise LookupError("no active ward boundary set: run `geo-service init` first")
+        bbox = (float(bbox_row[0]), float(bbox_row[1]), float(bbox_row[2]), float(bbox_row[3]))
+        cats = conn.execute(
+            text("SELECT code, name, response_hours FROM categories WHERE active ORDER BY id")
+        ).all()
+        weight_by_code = {c.code: c.demo_weight for c in profile.categories}
+        code_w = np.array([weight_by_code.get(c.code, 1.0) for c in cats])
+
+        # Oversample: points that fall outside the city are dropped by routing.
+        m = int(n * 1.15) + 50
+        lat, lon, places = draw_points(profile, m, rng, bbox)
+        cat_idx = rng.choice(len(cats), size=m, p=code_w / code_w.sum())
+        # More reports in recent months: the app is catching on.
+        age_days = 365 * (1 - np.sqrt(rng.uniform(0, 1, m)))
+        created = [now - dt.timedelta(days=float(d)) for d in age_days]
+        hours = np.array([cats[i].response_hours for i in cat_idx], dtype=float)
+        status = _draw(rng, STATUS_MIX, m)
+        # A report still inside its deadline is more likely open.
+        young = age_days * 24 < hours
+        status[young & (rng.uniform(0, 1, m) < 0.7)] = "received"
+        # Old reports were mostly dealt with: a few stay open and overdue.
+        stale = (age_days * 24 > 3 * hours) & np.isin(
+            status, ["received", "acknowledged", "in_progress"]
+        )
+        status[stale & (rng.uniform(0, 1, m) < 0.93)] = "resolved"
+        # Time to close: log-normal around the deadline; about one in six runs late.
+        close_h = hours * rng.lognormal(mean=-0.45, sigma=0.6, size=m)
+        priority = _draw(rng, PRIORITY_MIX, m)
+        say(f"drew {m:,} candidate points in {time.monotonic() - started:.1f}s")
+
+        conn.execute(text("DROP TABLE IF EXISTS pg_temp.demo_staging"))
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE demo_staging (seq int, lon float8, lat float8,"
+                " category text, created_at timestamptz, status text, priority text,"
+                " close_hours float8, description text)"
+            )
+        )
+        raw = conn.connection.dbapi_connection
+        assert isinstance(raw, psycopg.Connection)
+        with raw.cursor() as cur:
+            copy_sql = (
+                "COPY demo_staging (seq, lon, lat, category, created_at, status, priority,"
+                " close_hours, description) FROM STDIN"
+            )
+            with cur.copy(copy_sql) as copy:
+                for i in range(m):
+                    cat = cats[cat_idx[i]]
+                    phrase = PHRASES[i % len(PHRASES)]
+                    copy.write_row(
+                        (
+                            i,
+                            float(lon[i]),
+                            float(lat[i]),
+                            cat.code,
+                            created[i],
+                            status[i],
+                            priority[i],
+                            float(close_h[i]),
+                            phrase.format(
+                                name=cat.name, name_lower=cat.name.lower(), place=places[i]
+                            ),
+                        )
+                    )
+        say(f"copied into staging in {time.monotonic() - started:.1f}s")
+
+        first_id = conn.execute(text("SELECT coalesce(max(id), 0) FROM reports")).scalar_one()
+        stored = conn.execute(
+            text(
+                """
+                INSERT INTO reports (category_id, description, geom, location_source,
+                                     boundary_set_id, ward_code, snapped_m, unit_id, status,
+                                     priority, created_at, updated_at, deadline_at, closed_at,
+                                     source)
+                SELECT c.id, s.description, s.g, 'pin', l.set_id, l.code, l.snapped_m,
+                       gs_route(c.id, s.g, l.code, s.priority), s.status, s.priority,
+                       s.created_at, coalesce(s.closed_at, s.created_at),
+                       gs_deadline(s.created_at, c.id), s.closed_at, 'demo'
+                  FROM (SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g,
+                               CASE WHEN status IN ('resolved', 'rejected')
+                                    THEN least(created_at + close_hours * interval '1 hour',
+                                               :now - interval '1 minute') END AS closed_at
+                          FROM demo_staging) s
+                  JOIN categories c ON c.code = s.category
+                 CROSS JOIN LATERAL gs_locate(s.g, :snap) l
+                 WHERE l.code IS NOT NULL
+                 ORDER BY s.seq
+                 LIMIT :n
+                """
+            ),
+            {"n": n, "snap": settings.snap_distance_m, "now": now},
+        ).rowcount
+        say(f"routed and stored {stored:,} reports in {time.monotonic() - started:.1f}s")
+        _write_histories(conn, first_id, now)
+        conn.execute(text("DROP TABLE demo_staging"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE reports"))
+        conn.execute(text("ANALYZE report_events"))
+    say(f"{stored:,} demo reports with their histories in {time.monotonic() - started:.1f}s")
+    return int(stored)
+
+
+def _write_histories(conn: Connection, first_id: int, now: dt.datetime) -> None:
+    """Events consistent with each demo report's status: received, then acknowledged and in
+    progress at plausible times, then resolved or rejected at closed_at."""
+    steps = """
+        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at,
+               least(r.created_at + make_interval(mins => 20 + (r.id % 240)::int),
+                     coalesce(r.closed_at, :now) - interval '2 minutes') AS ack_at,
+               least(r.created_at + make_interval(mins => 60 + (r.id % 900)::int),
+                     coalesce(r.closed_at, :now) - interval '1 minute') AS work_at
+          FROM reports r WHERE r.id > :first AND r.source = 'demo'
+    """
+    conn.execute(
+        text(
+            f"""
+            INSERT INTO report_events (report_id, at, actor, from_status, to_status, unit_id,
+                                       public_comment)
+            SELECT s.id, e.at, e.actor, e.from_status, e.to_status, s.unit_id, e.comment
+              FROM ({steps}) s
+             CROSS JOIN LATERAL (VALUES
+                (1, s.created_at, 'citizen', NULL, 'received', NULL),
+                (2, s.ack_at, 'staff', 'received', 'acknowledged',
+                 'Đã tiếp nhận, đang kiểm tra hiện trường.'),
+                (3, s.work_at, 'staff', 'acknowledged', 'in_progress', 'Đang xử lý.'),
+                (4, s.closed_at, 'staff', 'in_progress', 'resolved', 'Đã xử lý xong.'),
+                (5, s.closed_at, 'staff', 'received', 'rejected',
+                 'Không thuộc thẩm quyền hoặc đã được xử lý trước đó.')
+             ) AS e(step, at, actor, from_status, to_status, comment)
+             WHERE e.step = 1
+                OR (e.step = 2 AND s.status IN ('acknowledged', 'in_progress', 'resolved'))
+                OR (e.step = 3 AND s.status IN ('in_progress', 'resolved'))
+                OR (e.step = 4 AND s.status = 'resolved')
+                OR (e.step = 5 AND s.status = 'rejected')
+             ORDER BY s.id, e.step
+            """
+        ),
+        {"first": first_id, "now": now},
+    )
+    conn.execute(
+        text(
+            """
+            UPDATE reports r SET updated_at = e.last
+              FROM (SELECT report_id, max(at) AS last FROM report_events
+                     WHERE report_id > :first GROUP BY report_id) e
+             WHERE r.id = e.report_id AND r.id > :first
+            """
+        ),
+        {"first": first_id},
+    )

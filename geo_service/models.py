@@ -1,0 +1,227 @@
+"""The database schema, as SQLAlchemy models. Alembic migrations are the authority on disk;
+these models mirror them for the CLI, the importer and autogenerate checks.
+
+Boundaries are versioned like MapIt's generations: a ``BoundarySet`` holds one level's areas
+for one period, exactly one set per level is active, and a report keeps the set and ward code it
+was routed with, so a later boundary change never rewrites history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES = ("received", "acknowledged", "in_progress", "resolved", "rejected", "transferred")
+PRIORITIES = ("low", "normal", "high", "urgent")
+LEVELS = ("ward", "city")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class BoundarySet(Base):
+    __tablename__ = "boundary_sets"
+    __table_args__ = (
+        CheckConstraint(f"level IN {LEVELS!r}", name="boundary_sets_level"),
+        Index("boundary_sets_one_active", "level", unique=True, postgresql_where=text("active")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    level: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    source: Mapped[str] = mapped_column(Text)
+    attribution: Mapped[str] = mapped_column(Text, server_default="")
+    licence: Mapped[str] = mapped_column(Text, server_default="")
+    feature_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    loaded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Area(Base):
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("set_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    area_km2: Mapped[float] = mapped_column(Float)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+
+
+class AreaPiece(Base):
+    """ST_Subdivide'd pieces of each area: small boxes make the GiST lookup cheap."""
+
+    __tablename__ = "area_pieces"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    set_id: Mapped[int] = mapped_column(Integer)
+    geom: Mapped[Any] = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=True))
+
+
+class CategoryGroup(Base):
+    __tablename__ = "category_groups"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    group_code: Mapped[str] = mapped_column(ForeignKey("category_groups.code"))
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    response_hours: Mapped[int] = mapped_column(Integer)
+    keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    sort_order: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('ward_committee', 'department', 'company', 'police')", name="units_kind"
+        ),
+        Index(
+            "units_one_committee_per_ward",
+            "ward_code",
+            unique=True,
+            postgresql_where=text("kind = 'ward_committee'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    ward_code: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+
+class RoutingRule(Base):
+    """Category (+ optional area, + optional report priority) -> unit. No match: the ward's
+    People's Committee. Higher precedence wins, then the more specific rule."""
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (
+        CheckConstraint(
+            f"priority IS NULL OR priority IN {PRIORITIES!r}", name="routing_rules_priority"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    area: Mapped[Any | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True
+    )
+    area_label: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str | None] = mapped_column(Text)
+    precedence: Mapped[int] = mapped_column(Integer, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUSES!r}", name="reports_status"),
+        CheckConstraint(f"priority IN {PRIORITIES!r}", name="reports_priority"),
+        Index("reports_unit_deadline", "unit_id", "deadline_at"),
+        Index("reports_ward_created", "ward_code", "created_at"),
+        Index("reports_category_created", "category_id", "created_at"),
+        Index("reports_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token: Mapped[str] = mapped_column(Text, unique=True, server_default=text("gs_new_token()"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    location_source: Mapped[str] = mapped_column(Text, server_default="pin")
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id"))
+    ward_code: Mapped[str] = mapped_column(Text)
+    snapped_m: Mapped[float] = mapped_column(Float, server_default="0")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    status: Mapped[str] = mapped_column(Text, server_default="received")
+    priority: Mapped[str] = mapped_column(Text, server_default="normal")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    deadline_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    reporter_phone: Mapped[str | None] = mapped_column(Text)
+    reporter_email: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, server_default="api")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+
+class ReportPhoto(Base):
+    __tablename__ = "report_photos"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    file_name: Mapped[str] = mapped_column(Text)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ReportEvent(Base):
+    """Append-only history of a report: what the public timeline and the figures are made of."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    public_comment: Mapped[str | None] = mapped_column(Text)
+    internal_note: Mapped[str | None] = mapped_column(Text)

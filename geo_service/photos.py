@@ -1,0 +1,123 @@
+"""Citizens' photos: accept real images only, keep a resized copy without EXIF (which can
+hold the reporter's phone model and home location), and read the GPS position first so a
+photo can place a report when the pin is missing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from geo_service.errors import ApiError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    file_name: str
+    width: int
+    height: int
+    bytes: int
+    gps: tuple[float, float] | None  # (lat, lon) from EXIF, before stripping
+    created: bool  # False when the same picture was stored before (hash names dedupe)
+
+    def discard(self, media_dir: Path) -> None:
+        """Remove the file if this upload created it: the report it was for was not saved."""
+        if self.created:
+            (media_dir / "photos" / self.file_name).unlink(missing_ok=True)
+
+
+def _rational(value: object) -> float:
+    if isinstance(value, tuple):  # old-style (numerator, denominator)
+        return float(value[0]) / float(value[1]) if value[1] else 0.0
+    return float(value)  # type: ignore[arg-type]
+
+
+def exif_gps(image: Image.Image) -> tuple[float, float] | None:
+    """(lat, lon) from the EXIF GPS block, or None when absent or nonsensical."""
+    try:
+        gps = image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    except Exception:  # a broken EXIF block must not reject an otherwise good photo
+        return None
+    if not gps:
+        return None
+    try:
+        lat_dms, lon_dms = gps[ExifTags.GPS.GPSLatitude], gps[ExifTags.GPS.GPSLongitude]
+        lat = sum(_rational(v) / 60**i for i, v in enumerate(lat_dms))
+        lon = sum(_rational(v) / 60**i for i, v in enumerate(lon_dms))
+        if str(gps.get(ExifTags.GPS.GPSLatitudeRef, "N")).upper().startswith("S"):
+            lat = -lat
+        if str(gps.get(ExifTags.GPS.GPSLongitudeRef, "E")).upper().startswith("W"):
+            lon = -lon
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return lat, lon
+
+
+def process_photo(
+    data: bytes,
+    *,
+    field: str,
+    media_dir: Path,
+    max_bytes: int,
+    max_pixels: int,
+    max_side: int,
+) -> StoredPhoto:
+    """Check, resize, strip and store one uploaded photo; raise ApiError naming ``field``."""
+    if len(data) > max_bytes:
+        raise ApiError(413, f"{field} is {len(data):,} bytes; the limit is {max_bytes:,}", field)
+    if not data:
+        raise ApiError(422, f"{field} is empty", field)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ACCEPTED_FORMATS:
+                raise ApiError(
+                    415, f"{field} is {probe.format}; send JPEG, PNG, WebP or GIF", field
+                )
+            if probe.width * probe.height > max_pixels:
+                raise ApiError(
+                    413,
+                    f"{field} has {probe.width}x{probe.height} pixels; the limit is "
+                    f"{max_pixels:,} pixels",
+                    field,
+                )
+            probe.verify()
+            original = Image.open(io.BytesIO(data))
+            gps = exif_gps(original)
+            image: Image.Image = ImageOps.exif_transpose(original)
+            image.load()
+    except ApiError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ApiError(415, f"{field} is not an image we can read", field) from None
+    except (OSError, SyntaxError, ValueError):
+        raise ApiError(415, f"{field} is a damaged or truncated image", field) from None
+
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, optimize=True)  # no exif= : EXIF is dropped
+    stored = out.getvalue()
+    digest = hashlib.sha256(stored).hexdigest()
+    file_name = f"{digest[:2]}/{digest}.jpg"
+    path = media_dir / "photos" / file_name
+    created = not path.exists()
+    if created:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(stored)
+        os.replace(tmp, path)
+    return StoredPhoto(file_name, image.width, image.height, len(stored), gps, created)

@@ -1,0 +1,119 @@
+"""The city profile: a TOML file with the city's boundary files, category table, units and
+routing defaults. Validated with pydantic so a typo fails at ``init``, not at the first report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+
+from boundaries import DATA_DIR
+
+
+class CityInfo(BaseModel):
+    name: str
+    name_en: str
+    timezone: str
+    jurisdiction_id: str
+    center: tuple[float, float]
+    default_zoom: int = 12
+
+
+class BoundaryFile(BaseModel):
+    set: str
+    level: str = Field(pattern="^(ward|city)$")
+    file: str
+    code_field: str = "code"
+    name_field: str = "name"
+    full_name_field: str | None = None
+    name_en_field: str | None = None
+    valid_from: dt.date
+    attribution: str = ""
+    licence: str = ""
+
+    @property
+    def path(self) -> Path:
+        path = Path(self.file)
+        return path if path.is_absolute() else DATA_DIR / path
+
+
+class WardUnit(BaseModel):
+    code: str = "ward-{code}"
+    name: str = "{full_name}"
+    name_en: str = "{name_en}"
+
+
+class Group(BaseModel):
+    code: str
+    name: str
+    name_en: str
+
+
+class UnitSeed(BaseModel):
+    code: str
+    kind: str = Field(pattern="^(department|company|police)$")
+    name: str
+    name_en: str
+
+
+class CategorySeed(BaseModel):
+    code: str = Field(pattern="^[a-z0-9_]+$")
+    group: str
+    name: str
+    name_en: str
+    response_hours: int = Field(gt=0)
+    unit: str | None = None
+    keywords: list[str] = []
+    demo_weight: float = 1.0
+
+
+class DemoPlace(BaseModel):
+    name: str
+    at: tuple[float, float]
+    weight: float = 1.0
+    spread_m: float = 200.0
+
+
+class DemoRoad(BaseModel):
+    name: str
+    line: list[tuple[float, float]] = Field(min_length=2)
+    weight: float = 1.0
+    spread_m: float = 50.0
+
+
+class Demo(BaseModel):
+    background_share: float = Field(default=0.1, ge=0, le=1)
+    places: list[DemoPlace] = []
+    roads: list[DemoRoad] = []
+
+
+class Profile(BaseModel):
+    city: CityInfo
+    boundaries: list[BoundaryFile]
+    ward_unit: WardUnit = WardUnit()
+    groups: list[Group]
+    units: list[UnitSeed] = []
+    categories: list[CategorySeed]
+    demo: Demo = Demo()
+
+    @model_validator(mode="after")
+    def _references(self) -> Profile:
+        groups = {g.code for g in self.groups}
+        units = {u.code for u in self.units}
+        for cat in self.categories:
+            if cat.group not in groups:
+                raise ValueError(f"category {cat.code}: unknown group {cat.group!r}")
+            if cat.unit and cat.unit not in units:
+                raise ValueError(f"category {cat.code}: unknown unit {cat.unit!r}")
+        if not any(b.level == "ward" for b in self.boundaries):
+            raise ValueError("a city profile needs a ward-level boundary file")
+        return self
+
+
+@lru_cache
+def load_profile(path: Path) -> Profile:
+    with path.open("rb") as fh:
+        return Profile.model_validate(tomllib.load(fh))

@@ -1,0 +1,137 @@
+"""Idempotent set-up of a database from the city profile: boundaries, units, categories and
+the default routing rules. Running it twice changes nothing; changing the profile and running
+it again updates names and deadlines but never deletes what operators added."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, text
+
+from boundaries.importer import Fields, LoadSummary, activate_set, load_boundary_set
+from geo_service.profile import Profile
+
+
+def load_default_boundaries(
+    conn: Connection, profile: Profile, say: Callable[[str], None] = print
+) -> list[LoadSummary]:
+    """Load each boundary file of the profile that is not in the database yet, and activate it
+    when its level has no active set."""
+    loaded = []
+    for b in profile.boundaries:
+        exists = conn.execute(
+            text("SELECT 1 FROM boundary_sets WHERE name = :n"), {"n": b.set}
+        ).first()
+        if exists:
+            say(f"boundary set {b.set!r} already loaded")
+        else:
+            summary = load_boundary_set(
+                conn,
+                b.path,
+                set_name=b.set,
+                level=b.level,
+                fields=Fields(b.code_field, b.name_field, b.full_name_field, b.name_en_field),
+                valid_from=b.valid_from,
+                attribution=b.attribution,
+                licence=b.licence,
+            )
+            loaded.append(summary)
+            for line in summary.lines()[:-1]:
+                say(line)
+        active = conn.execute(
+            text("SELECT 1 FROM boundary_sets WHERE level = :l AND active"), {"l": b.level}
+        ).first()
+        if not active:
+            activate_set(conn, b.set)
+            say(f"activated {b.set!r} as the {b.level} boundary set")
+    return loaded
+
+
+def ensure_ward_units(conn: Connection, profile: Profile) -> int:
+    """Every ward of the active ward set gets its People's Committee as a unit."""
+    t = profile.ward_unit
+    wards = conn.execute(
+        text(
+            "SELECT a.code, a.name, a.full_name, coalesce(a.name_en, a.name) AS name_en"
+            " FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
+            " WHERE b.level = 'ward' AND b.active ORDER BY a.code"
+        )
+    ).mappings()
+    rows = [
+        {
+            "code": t.code.format(**w),
+            "name": t.name.format(**w),
+            "name_en": t.name_en.format(**w),
+            "ward": w["code"],
+        }
+        for w in wards
+    ]
+    if rows:
+        conn.execute(
+            text(
+                "INSERT INTO units (code, kind, name, name_en, ward_code)"
+                " VALUES (:code, 'ward_committee', :name, :name_en, :ward)"
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+                " name_en = excluded.name_en, ward_code = excluded.ward_code"
+            ),
+            rows,
+        )
+    return len(rows)
+
+
+def seed_catalogue(conn: Connection, profile: Profile) -> None:
+    """Groups, city units, categories and one city-wide routing rule per category that names a
+    unit in the profile (a rule added by an operator is never touched)."""
+    conn.execute(
+        text(
+            "INSERT INTO category_groups (code, name, name_en) VALUES (:code, :name, :name_en)"
+            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en"
+        ),
+        [g.model_dump() for g in profile.groups],
+    )
+    if profile.units:
+        conn.execute(
+            text(
+                "INSERT INTO units (code, kind, name, name_en) VALUES (:code, :kind, :name,"
+                " :name_en) ON CONFLICT (code) DO UPDATE SET kind = excluded.kind,"
+                " name = excluded.name, name_en = excluded.name_en"
+            ),
+            [u.model_dump() for u in profile.units],
+        )
+    for order, c in enumerate(profile.categories):
+        cat_id = conn.execute(
+            text(
+                "INSERT INTO categories (code, group_code, name, name_en, response_hours,"
+                " keywords, sort_order) VALUES (:code, :group, :name, :name_en, :hours,"
+                " :keywords, :order) ON CONFLICT (code) DO UPDATE SET"
+                " group_code = excluded.group_code, name = excluded.name,"
+                " name_en = excluded.name_en, response_hours = excluded.response_hours,"
+                " keywords = excluded.keywords, sort_order = excluded.sort_order RETURNING id"
+            ),
+            {
+                "code": c.code,
+                "group": c.group,
+                "name": c.name,
+                "name_en": c.name_en,
+                "hours": c.response_hours,
+                "keywords": c.keywords,
+                "order": order,
+            },
+        ).scalar_one()
+        if c.unit:
+            conn.execute(
+                text(
+                    "INSERT INTO routing_rules (category_id, unit_id, area_label)"
+                    " SELECT :cat, u.id, 'city profile default' FROM units u"
+                    " WHERE u.code = :unit AND NOT EXISTS (SELECT 1 FROM routing_rules r"
+                    "   WHERE r.category_id = :cat AND r.area_label = 'city profile default')"
+                ),
+                {"cat": cat_id, "unit": c.unit},
+            )
+
+
+def init_database(conn: Connection, profile: Profile, say: Callable[[str], None] = print) -> None:
+    load_default_boundaries(conn, profile, say)
+    seed_catalogue(conn, profile)
+    n = ensure_ward_units(conn, profile)
+    say(f"{len(profile.categories)} categories, {len(profile.units)} city units, {n} ward units")

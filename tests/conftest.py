@@ -1,0 +1,132 @@
+"""Test fixtures: a real PostGIS database of the tests' own, set up like production with
+`init`, and a real uvicorn server on a free port that the tests talk to over HTTP.
+
+TEST_DATABASE_URL names the test database (default: geo_service_test on the local server).
+It is dropped and created afresh for each test session; the service's own database is never
+touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from geo_service import db
+from geo_service.config import Settings
+from geo_service.profile import load_profile
+from geo_service.seed import init_database
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = Path(__file__).resolve().parent / "data"
+DEFAULT_TEST_URL = "postgresql://postgres@127.0.0.1:5432/geo_service_test"
+
+
+def _test_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_URL)
+    return Settings(database_url=url).sqlalchemy_url
+
+
+def recreate_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A fresh test database at the newest migration with the default city loaded."""
+    url = _test_url()
+    recreate_database(url)
+    db.migrate(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        init_database(conn, load_profile(Settings().city_profile), say=lambda _: None)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    media_dir: Path
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real service in a uvicorn process, as `geo-service serve` runs it."""
+    port = _free_port()
+    media = tmp_path_factory.mktemp("media")
+    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_DIR": str(media)}
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"server did not start; see {log.name}")
+        time.sleep(0.2)
+    yield Server(url, media)
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+@dataclass(frozen=True)
+class Landmark:
+    name: str
+    lat: float
+    lon: float
+    ward_name: str
+
+
+def landmarks() -> list[Landmark]:
+    """52 real Hanoi places with the ward each lies in (tests/data/README.md)."""
+    with (TEST_DATA / "hanoi_landmarks.csv").open(encoding="utf-8") as fh:
+        return [
+            Landmark(r["name"], float(r["lat"]), float(r["lon"]), r["ward_name"])
+            for r in csv.DictReader(fh)
+        ]
