@@ -72,6 +72,8 @@ case "${1:-}" in
     ;;
   test)
     ensure_postgis
+    # Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+    command -v chromium >/dev/null || apt_install chromium
     ensure_python
     say "ruff check"; .venv/bin/ruff check .
     say "ruff format --check"; .venv/bin/ruff format --check .
