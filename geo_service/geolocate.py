@@ -32,8 +32,9 @@ LOCATE_SQL = text(
                                   'unit', json_build_object('code', u.code, 'name', u.name,
                                                             'name_en', u.name_en, 'kind', u.kind))
                                   ORDER BY cat.sort_order, cat.code)
-                           FROM pt CROSS JOIN categories cat
-                           JOIN units u ON u.id = gs_route(cat.id, pt.g, loc.code, :priority)
+                           FROM pt, gs_routes(pt.g, loc.code, :priority) r
+                           JOIN categories cat ON cat.id = r.category_id
+                           JOIN units u ON u.id = r.unit_id
                           WHERE cat.active)
            )::text END AS body
       FROM loc

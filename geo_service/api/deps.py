@@ -26,9 +26,14 @@ def engine(request: Request) -> AsyncEngine:
     return value
 
 
+def read_engine(request: Request) -> AsyncEngine:
+    value: AsyncEngine = request.app.state.read_engine
+    return value
+
+
 async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A connection for a read-only request; whatever it began is rolled back on return."""
-    async with engine(request).connect() as conn:
+    """A connection for a read-only request, from the autocommit pool (see db.py)."""
+    async with read_engine(request).connect() as conn:
         yield conn
 
 

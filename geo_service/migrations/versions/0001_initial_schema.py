@@ -35,25 +35,26 @@ CREATE FUNCTION gs_locate(pt geometry, snap_m float8 DEFAULT 50)
 RETURNS TABLE (area_id int, set_id int, code text, in_city boolean, snapped_m float8)
 LANGUAGE plpgsql STABLE ROWS 1 AS $$
 -- The ward that covers pt in the active ward set. A point on a shared edge is covered by
--- both wards; the lowest code wins so the answer never depends on row order. A point
--- outside the active city limit gets in_city = false. A point inside the city that no ward
--- covers (a sliver) goes to the nearest ward within snap_m metres; farther, no ward.
+-- both wards; the lowest code wins so the answer never depends on row order. A point that
+-- no ward covers is either outside the active city limit (in_city = false) or in a sliver
+-- between wards, and then goes to the nearest ward within snap_m metres; farther, no ward.
 DECLARE
   ward_set int := (SELECT b.id FROM boundary_sets b WHERE b.level = 'ward' AND b.active);
   city_set int := (SELECT b.id FROM boundary_sets b WHERE b.level = 'city' AND b.active);
   degrees float8;
 BEGIN
-  IF city_set IS NOT NULL AND NOT EXISTS (
-       SELECT 1 FROM area_pieces p WHERE p.set_id = city_set AND ST_Covers(p.geom, pt)) THEN
-    RETURN QUERY SELECT NULL::int, NULL::int, NULL::text, false, NULL::float8;
-    RETURN;
-  END IF;
   RETURN QUERY
     SELECT a.id, a.set_id, a.code, true, 0::float8
       FROM area_pieces p JOIN areas a ON a.id = p.area_id
      WHERE p.set_id = ward_set AND ST_Covers(p.geom, pt)
      ORDER BY a.code LIMIT 1;
   IF FOUND THEN RETURN; END IF;
+  -- Not in a ward: outside the city limit, or in a sliver between wards.
+  IF city_set IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM area_pieces p WHERE p.set_id = city_set AND ST_Covers(p.geom, pt)) THEN
+    RETURN QUERY SELECT NULL::int, NULL::int, NULL::text, false, NULL::float8;
+    RETURN;
+  END IF;
   -- Index prefilter in degrees, wide enough for snap_m at this latitude, then metres.
   degrees := snap_m / (111320 * greatest(cos(radians(ST_Y(pt))), 0.01));
   RETURN QUERY
@@ -68,20 +69,30 @@ END
 $$
 """
 
-ROUTE = """
-CREATE FUNCTION gs_route(p_category int, pt geometry, p_ward_code text, p_priority text)
-RETURNS int LANGUAGE sql STABLE AS $$
-  -- The matching rule with the highest precedence (then the most specific) names the unit;
-  -- with no matching rule, the ward's People's Committee handles the report.
-  SELECT coalesce(
+ROUTES = """
+CREATE FUNCTION gs_routes(pt geometry, p_ward_code text, p_priority text)
+RETURNS TABLE (category_id int, unit_id int) LANGUAGE sql STABLE AS $$
+  -- For every category: the matching rule with the highest precedence (then the most
+  -- specific) names the unit; with no matching rule, the ward's People's Committee handles
+  -- the report. A plain SELECT, so the planner inlines it into the caller's query.
+  SELECT c.id, coalesce(
     (SELECT r.unit_id FROM routing_rules r JOIN units u ON u.id = r.unit_id AND u.active
-      WHERE r.category_id = p_category AND r.active
+      WHERE r.category_id = c.id AND r.active
         AND (r.area IS NULL OR ST_Covers(r.area, pt))
         AND (r.priority IS NULL OR r.priority = p_priority)
       ORDER BY r.precedence DESC, (r.area IS NOT NULL) DESC, (r.priority IS NOT NULL) DESC, r.id
       LIMIT 1),
     (SELECT u.id FROM units u
       WHERE u.kind = 'ward_committee' AND u.ward_code = p_ward_code AND u.active))
+  FROM categories c
+$$
+"""
+
+ROUTE = """
+CREATE FUNCTION gs_route(p_category int, pt geometry, p_ward_code text, p_priority text)
+RETURNS int LANGUAGE sql STABLE AS $$
+  SELECT r.unit_id FROM gs_routes(pt, p_ward_code, p_priority) r
+   WHERE r.category_id = p_category
 $$
 """
 
@@ -93,10 +104,11 @@ LANGUAGE sql STABLE AS $$
 $$
 """
 
-FUNCTIONS = [LOCATE, ROUTE, DEADLINE]
+FUNCTIONS = [LOCATE, ROUTES, ROUTE, DEADLINE]
 DROP_FUNCTIONS = [
     "gs_deadline(timestamptz, int)",
     "gs_route(int, geometry, text, text)",
+    "gs_routes(geometry, text, text)",
     "gs_locate(geometry, float8)",
 ]
 
