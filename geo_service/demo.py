@@ -140,7 +140,7 @@ def generate_demo_reports(
         stale = (age_days * 24 > 3 * hours) & np.isin(
             status, ["received", "acknowledged", "in_progress"]
         )
-        status[stale & (rng.uniform(0, 1, m) < 0.93)] = "resolved"
+        status[stale & (rng.uniform(0, 1, m) < 0.6)] = "resolved"
         # Time to close: log-normal around the deadline; about one in six runs late.
         close_h = hours * rng.lognormal(mean=-0.45, sigma=0.6, size=m)
         priority = _draw(rng, PRIORITY_MIX, m)
@@ -195,9 +195,11 @@ def generate_demo_reports(
                        s.created_at, coalesce(s.closed_at, s.created_at),
                        gs_deadline(s.created_at, c.id), s.closed_at, 'demo'
                   FROM (SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g,
-                               CASE WHEN status IN ('resolved', 'rejected')
-                                    THEN least(created_at + close_hours * interval '1 hour',
-                                               :now - interval '1 minute') END AS closed_at
+                               CASE WHEN status IN ('resolved', 'rejected') THEN
+                                 greatest(created_at + interval '5 minutes',
+                                          least(created_at + close_hours * interval '1 hour',
+                                                :now - interval '1 minute'))
+                               END AS closed_at
                           FROM demo_staging) s
                   JOIN categories c ON c.code = s.category
                  CROSS JOIN LATERAL gs_locate(s.g, :snap) l
@@ -222,12 +224,17 @@ def _write_histories(conn: Connection, first_id: int, now: dt.datetime) -> None:
     """Events consistent with each demo report's status: received, then acknowledged and in
     progress at plausible times, then resolved or rejected at closed_at."""
     steps = """
-        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at,
-               least(r.created_at + make_interval(mins => 20 + (r.id % 240)::int),
-                     coalesce(r.closed_at, :now) - interval '2 minutes') AS ack_at,
-               least(r.created_at + make_interval(mins => 60 + (r.id % 900)::int),
-                     coalesce(r.closed_at, :now) - interval '1 minute') AS work_at
-          FROM reports r WHERE r.id > :first AND r.source = 'demo'
+        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at, a.ack_at,
+               greatest(a.ack_at + interval '1 minute',
+                        least(a.ack_at + make_interval(mins => 30 + (r.id * 7 % 600)::int),
+                              coalesce(r.closed_at, :now) - interval '2 minutes')) AS work_at
+          FROM reports r
+         CROSS JOIN LATERAL (
+           SELECT greatest(r.created_at + interval '1 minute',
+                           least(r.created_at + make_interval(mins => 20 + (r.id % 240)::int),
+                                 coalesce(r.closed_at, :now) - interval '3 minutes')) AS ack_at
+         ) a
+         WHERE r.id > :first AND r.source = 'demo'
     """
     conn.execute(
         text(
