@@ -107,7 +107,8 @@ def test_contact_details_are_stored_but_never_shown(client: httpx.Client, engine
     one = client.get(f"/api/v1/reports/{created['id']}").text
     listed = client.get("/api/v1/reports", params={"ward": "00070", "page_size": 500}).text
     for public in (one, listed):
-        assert "Nguyễn Văn A" not in public and "912" not in public and "example.vn" not in public
+        assert "Nguyễn Văn A" not in public and "345 678" not in public
+        assert "a@example.vn" not in public and "reporter" not in public
         assert created["token"] not in public
 
 
