@@ -8,7 +8,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
 from geo_service import db
@@ -207,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     except (BoundaryError, LookupError, ValueError) as exc:
         print(f"geo-service: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:
+        url = make_url(get_settings().sqlalchemy_url).render_as_string(hide_password=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"geo-service: cannot use the database {url}: {reason}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

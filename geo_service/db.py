@@ -8,7 +8,9 @@ from functools import lru_cache
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
 
@@ -33,20 +35,25 @@ def sync_engine(url: str | None = None) -> Engine:
 
 
 def ensure_database(url: str) -> bool:
-    """Create the database named in ``url`` if the server lacks it. Returns True if created."""
+    """Create the database named in ``url`` if the server lacks it. Returns True if created.
+
+    The target is tried first, so a user who may not connect to the ``postgres`` maintenance
+    database (common on managed servers) still gets through when the database exists."""
     target = make_url(url)
-    admin = create_engine(
-        target.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True
-    )
+    probe = create_engine(target, poolclass=NullPool)
+    try:
+        with probe.connect():
+            return False
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    finally:
+        probe.dispose()
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
-            ).scalar()
-            if exists:
-                return False
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-            return True
+        return True
     finally:
         admin.dispose()
 
