@@ -1,7 +1,7 @@
 FROM python:3.11-slim-bookworm
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MEDIA_DIR=/var/lib/geo_service/media
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY geo_service ./geo_service
 COPY boundaries ./boundaries
 RUN pip install --no-cache-dir .

@@ -313,3 +313,17 @@ def test_bad_list_filters_get_a_422_naming_the_field(
     r = client.get("/api/v1/reports", params=params)
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"].startswith(field)
+
+
+def test_a_picture_with_too_many_pixels_is_refused_before_it_is_decoded(
+    client: httpx.Client,
+) -> None:
+    out = io.BytesIO()
+    Image.new("L", (8000, 6000)).save(out, format="PNG")  # 48 MP, a few kB compressed
+    r = client.post(
+        "/api/v1/reports",
+        data={k: str(v) for k, v in report().items()},
+        files=[("photos", ("bomb.png", out.getvalue(), "image/png"))],
+    )
+    assert r.status_code == 413
+    assert "8000x6000 pixels" in r.json()["detail"]
