@@ -30,6 +30,22 @@ STATUS_MIX = {  # share of reports older than their deadline, by final status
     "received": 0.07,
 }
 PRIORITY_MIX = {"normal": 0.80, "high": 0.10, "low": 0.07, "urgent": 0.03}
+# When a demo report was acknowledged and taken in hand, as SQL over a row aliased {r}: the
+# offsets come from created_at's microseconds, so the report row (its updated_at) and its
+# event history agree without storing the times anywhere.
+MILESTONES = """
+    CROSS JOIN LATERAL (
+      SELECT extract(microseconds FROM {r}.created_at)::bigint AS jitter,
+             coalesce({r}.closed_at, :now) AS horizon) j
+    CROSS JOIN LATERAL (
+      SELECT greatest({r}.created_at + interval '1 minute',
+                      least({r}.created_at + make_interval(mins => (20 + j.jitter % 240)::int),
+                            j.horizon - interval '3 minutes')) AS ack_at) a
+    CROSS JOIN LATERAL (
+      SELECT greatest(a.ack_at + interval '1 minute',
+                      least(a.ack_at + make_interval(mins => (30 + j.jitter * 7 % 600)::int),
+                            j.horizon - interval '2 minutes')) AS work_at) w
+"""
 PHRASES = [
     "{name} tại {place}",
     "{name} kéo dài nhiều ngày ở khu vực {place}",
@@ -185,14 +201,18 @@ def generate_demo_reports(
         first_id = conn.execute(text("SELECT coalesce(max(id), 0) FROM reports")).scalar_one()
         stored = conn.execute(
             text(
-                """
+                f"""
                 INSERT INTO reports (category_id, description, geom, location_source,
                                      boundary_set_id, ward_code, snapped_m, unit_id, status,
                                      priority, created_at, updated_at, deadline_at, closed_at,
                                      source)
                 SELECT c.id, s.description, s.g, 'pin', l.set_id, l.code, l.snapped_m,
                        gs_route(c.id, s.g, l.code, s.priority), s.status, s.priority,
-                       s.created_at, coalesce(s.closed_at, s.created_at),
+                       s.created_at,
+                       CASE s.status WHEN 'received' THEN s.created_at
+                                     WHEN 'acknowledged' THEN a.ack_at
+                                     WHEN 'in_progress' THEN w.work_at
+                                     ELSE s.closed_at END,
                        gs_deadline(s.created_at, c.id), s.closed_at, 'demo'
                   FROM (SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g,
                                CASE WHEN status IN ('resolved', 'rejected') THEN
@@ -202,6 +222,7 @@ def generate_demo_reports(
                                END AS closed_at
                           FROM demo_staging) s
                   JOIN categories c ON c.code = s.category
+                 {MILESTONES.format(r="s")}
                  CROSS JOIN LATERAL gs_locate(s.g, :snap) l
                  WHERE l.code IS NOT NULL
                  ORDER BY s.seq
@@ -223,17 +244,10 @@ def generate_demo_reports(
 def _write_histories(conn: Connection, first_id: int, now: dt.datetime) -> None:
     """Events consistent with each demo report's status: received, then acknowledged and in
     progress at plausible times, then resolved or rejected at closed_at."""
-    steps = """
-        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at, a.ack_at,
-               greatest(a.ack_at + interval '1 minute',
-                        least(a.ack_at + make_interval(mins => 30 + (r.id * 7 % 600)::int),
-                              coalesce(r.closed_at, :now) - interval '2 minutes')) AS work_at
+    steps = f"""
+        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at, a.ack_at, w.work_at
           FROM reports r
-         CROSS JOIN LATERAL (
-           SELECT greatest(r.created_at + interval '1 minute',
-                           least(r.created_at + make_interval(mins => 20 + (r.id % 240)::int),
-                                 coalesce(r.closed_at, :now) - interval '3 minutes')) AS ack_at
-         ) a
+          {MILESTONES.format(r="r")}
          WHERE r.id > :first AND r.source = 'demo'
     """
     conn.execute(
@@ -261,15 +275,4 @@ def _write_histories(conn: Connection, first_id: int, now: dt.datetime) -> None:
             """
         ),
         {"first": first_id, "now": now},
-    )
-    conn.execute(
-        text(
-            """
-            UPDATE reports r SET updated_at = e.last
-              FROM (SELECT report_id, max(at) AS last FROM report_events
-                     WHERE report_id > :first GROUP BY report_id) e
-             WHERE r.id = e.report_id AND r.id > :first
-            """
-        ),
-        {"first": first_id},
     )

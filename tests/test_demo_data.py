@@ -41,6 +41,10 @@ def test_demo_reports_are_routed_clustered_and_have_consistent_histories(
                      ORDER BY e.at DESC, e.id DESC LIMIT 1) <> r.status
                    OR (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id)
                       <> r.created_at
+                   OR (SELECT max(e.at) FROM report_events e WHERE e.report_id = r.id)
+                      <> r.updated_at
+                   OR EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = r.id
+                                 AND e.at < r.created_at)
                    OR (r.closed_at IS NULL) <> (r.status NOT IN ('resolved', 'rejected')))
                 """
             )
