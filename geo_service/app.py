@@ -23,10 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_async_engine(settings)
-        app.state.read_engine = make_async_engine(settings, autocommit=True)
+        app.state.autocommit_engine = make_async_engine(settings, autocommit=True)
         yield
         await app.state.engine.dispose()
-        await app.state.read_engine.dispose()
+        await app.state.autocommit_engine.dispose()
 
     app = FastAPI(
         title="geo_service",

@@ -69,7 +69,13 @@ CREATE_SQL = text(
            RETURNING *),
          ev AS (
            INSERT INTO report_events (report_id, at, actor, to_status, unit_id)
-           SELECT id, created_at, 'citizen', status, unit_id FROM new)
+           SELECT id, created_at, 'citizen', status, unit_id FROM new),
+         ph AS (
+           INSERT INTO report_photos (report_id, file_name, width, height, bytes)
+           SELECT new.id, p.file_name, p.width, p.height, p.bytes
+             FROM new, unnest(CAST(:photo_files AS text[]), CAST(:photo_widths AS int[]),
+                              CAST(:photo_heights AS int[]), CAST(:photo_bytes AS int[]))
+                       AS p(file_name, width, height, bytes))
     SELECT loc.in_city, EXISTS (SELECT 1 FROM cat) AS category_ok,
            new.id, new.token, new.status, new.deadline_at, new.created_at,
            new.location_source, cat.code AS category,
@@ -84,11 +90,6 @@ CREATE_SQL = text(
     """
 )
 
-ADD_PHOTO_SQL = text(
-    "INSERT INTO report_photos (report_id, file_name, width, height, bytes)"
-    " VALUES (:report_id, :file_name, :width, :height, :bytes)"
-)
-
 
 async def create_report(
     conn: AsyncConnection,
@@ -99,7 +100,10 @@ async def create_report(
     city: str,
     source: str = "api",
 ) -> ReportCreated:
-    """Store and route one report in the caller's transaction, or raise ApiError."""
+    """Store and route one report with its photos and first event, or raise ApiError.
+
+    It is one SQL statement, so it is atomic even on an autocommit connection: a report is
+    never stored without its event or photos, nor they without it."""
     lat, lon, location_source = data.lat, data.lon, "pin"
     if lat is None or lon is None:
         if lat is not None or lon is not None:
@@ -128,6 +132,10 @@ async def create_report(
                 "phone": data.phone,
                 "email": str(data.email) if data.email else None,
                 "source": source,
+                "photo_files": [p.file_name for p in photos],
+                "photo_widths": [p.width for p in photos],
+                "photo_heights": [p.height for p in photos],
+                "photo_bytes": [p.bytes for p in photos],
             },
         )
     ).one()
@@ -135,20 +143,6 @@ async def create_report(
         raise ApiError(422, f"category {data.category!r} is not a known category", "category")
     if row.id is None:
         raise Refusal(in_city=bool(row.in_city)).error(lat, lon, city, snap_m)
-    if photos:
-        await conn.execute(
-            ADD_PHOTO_SQL,
-            [
-                {
-                    "report_id": row.id,
-                    "file_name": p.file_name,
-                    "width": p.width,
-                    "height": p.height,
-                    "bytes": p.bytes,
-                }
-                for p in photos
-            ],
-        )
     return ReportCreated(
         id=row.id,
         token=row.token,

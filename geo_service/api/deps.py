@@ -30,14 +30,16 @@ async def engine(request: Request) -> AsyncEngine:
     return value
 
 
-async def read_engine(request: Request) -> AsyncEngine:
-    value: AsyncEngine = request.app.state.read_engine
+async def autocommit_engine(request: Request) -> AsyncEngine:
+    """The autocommit pool: for reads, and for writes that are one statement (atomic by
+    themselves), saving the BEGIN and COMMIT round trips."""
+    value: AsyncEngine = request.app.state.autocommit_engine
     return value
 
 
 async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     """A connection for a read-only request, from the autocommit pool (see db.py)."""
-    async with (await read_engine(request)).connect() as conn:
+    async with (await autocommit_engine(request)).connect() as conn:
         yield conn
 
 

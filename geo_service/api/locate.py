@@ -63,7 +63,7 @@ async def locate(
     lat: Annotated[Latitude, Query(description="WGS 84 latitude")],
     lon: Annotated[Longitude, Query(description="WGS 84 longitude")],
     priority: Priority = "normal",
-    engine: AsyncEngine = Depends(deps.read_engine),
+    engine: AsyncEngine = Depends(deps.autocommit_engine),
     settings: Settings = Depends(deps.settings),
     profile: Profile = Depends(deps.profile),
 ) -> Response:

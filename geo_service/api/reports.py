@@ -105,7 +105,7 @@ async def _read_submission(
 )
 async def post_report(
     request: Request,
-    engine: AsyncEngine = Depends(deps.engine),
+    engine: AsyncEngine = Depends(deps.autocommit_engine),
     settings: Settings = Depends(deps.settings),
     profile: Profile = Depends(deps.profile),
 ) -> ReportCreated:
@@ -127,7 +127,7 @@ async def post_report(
                     max_side=settings.photo_max_side,
                 )
             )
-        async with engine.begin() as conn:
+        async with engine.connect() as conn:  # one statement: atomic without BEGIN
             return await create_report(
                 conn, data, photos, snap_m=settings.snap_distance_m, city=profile.city.name
             )
