@@ -130,3 +130,14 @@ def landmarks() -> list[Landmark]:
             Landmark(r["name"], float(r["lat"]), float(r["lon"]), r["ward_name"])
             for r in csv.DictReader(fh)
         ]
+
+
+def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `geo-service ARGS` against the test database, as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "geo_service.cli", *args],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +13,7 @@ from shapely.geometry import Polygon, box
 from sqlalchemy import Engine, text
 
 from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
+from tests.conftest import cli
 
 JULY_2025 = dt.date(2025, 7, 1)
 
@@ -33,16 +31,6 @@ def write_geojson(path: Path, features: list[tuple[dict[str, object], Polygon]])
         )
     )
     return path
-
-
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "geo_service.cli", *args],
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_the_importer_rejects_overlapping_polygons_and_leaves_nothing_behind(

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
+from tests.conftest import cli
+
 TAY_HO_LAKE = (21.0560, 105.8200)  # Phường Tây Hồ
-
-
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "geo_service.cli", *args],
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def unit_for(client: httpx.Client, category: str, lat: float, lon: float, **extra: str) -> str:
