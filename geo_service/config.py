@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     photo_max_side: int = Field(default=2048, ge=64)
     page_size_max: int = Field(default=500, ge=1)
 
+    # Accounts
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 90, description="A login lasts this long, then expires."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords per username and address before a pause."
+    )
+    login_failure_window_s: int = Field(
+        default=900, ge=1, description="Failures older than this no longer count."
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark session cookies Secure (set it when served over HTTPS)."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str) -> str:
