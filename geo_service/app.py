@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__, errors
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.profile = profile
     errors.install(app)
+    # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     for module in (health, locate, reports, catalogue, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
