@@ -61,6 +61,18 @@ class Settings(BaseSettings):
         default=90, ge=1, description="GET requests spans at most this many days."
     )
 
+    # Web app basemap: any XYZ tile server; empty = no tiles (the ward boundaries still draw).
+    tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="XYZ tile URL template of the web app's basemap ('' for none).",
+    )
+    tile_attribution: str = Field(
+        default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+        " contributors",
+        description="HTML attribution the tile server's licence requires.",
+    )
+    tile_max_zoom: int = Field(default=19, ge=1, le=24)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str) -> str:
