@@ -205,6 +205,12 @@ class Hexagon:
     y: float
     geojson: str  # the hexagon in WGS 84, 5 decimals
     reports: int
+    coverage: float = 1.0  # share of the hexagon inside the view (edge cells are partial)
+
+    @property
+    def density(self) -> float:
+        """Reports per whole hexagon: an edge cell half outside the city is not "cold"."""
+        return self.reports / self.coverage
 
 
 def default_hex_size(view: View, hexagons: int = 4000) -> float:
@@ -241,22 +247,33 @@ HEX_SQL = """
       SELECT h.i, h.j, h.geom, ST_Transform(h.geom, 4326) AS geom_ll
         FROM ST_HexagonGrid(:size, ST_Transform(
                ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326), :srid)) h),
-    hex AS (
-      SELECT g.* FROM grid g
-       WHERE EXISTS (SELECT 1 FROM area_pieces p
-                      WHERE p.area_id = ANY(:areas) AND ST_Intersects(p.geom, g.geom_ll)))
+    covered AS (
+      SELECT g.*, (SELECT sum(ST_Area(ST_Intersection(p.geom, g.geom_ll)))
+                     FROM area_pieces p
+                    WHERE p.area_id = ANY(:areas) AND ST_Intersects(p.geom, g.geom_ll))
+                  / ST_Area(g.geom_ll) AS coverage
+        FROM grid g),
+    hex AS (SELECT * FROM covered WHERE coverage >= :min_coverage)
     SELECT h.i, h.j, ST_X(ST_Centroid(h.geom)) AS x, ST_Y(ST_Centroid(h.geom)) AS y,
-           ST_AsGeoJSON(h.geom_ll, 5) AS geojson, coalesce(k.n, 0) AS n
+           ST_AsGeoJSON(h.geom_ll, 5) AS geojson, least(h.coverage, 1.0) AS coverage,
+           coalesce(k.n, 0) AS n
       FROM hex h LEFT JOIN counts k ON k.i = h.i AND k.j = h.j
      ORDER BY h.i, h.j
 """
 
 
 def hex_counts(
-    conn: Connection, filters: MapFilters, view: View, *, size_m: float
+    conn: Connection,
+    filters: MapFilters,
+    view: View,
+    *,
+    size_m: float,
+    min_coverage: float = 0.5,
 ) -> list[Hexagon]:
     """Reports per hexagon (ST_HexagonGrid, edge ``size_m`` metres, in the view's UTM zone)
-    for every hexagon that touches the view, empty ones included: Gi* needs the zeros."""
+    for every hexagon at least ``min_coverage`` inside the view, empty ones included: Gi*
+    needs the zeros. Slivers at the edge are left out: a few reports in a cell mostly outside
+    the city would look like a hot spot once scaled to a whole cell."""
     if not 10 <= size_m <= 20_000:
         raise ValueError("hex size must be between 10 and 20,000 metres")
     where, params = filters.where()
@@ -266,6 +283,7 @@ def hex_counts(
             **params,
             "size": size_m,
             "h": size_m * math.sqrt(3),
+            "min_coverage": min_coverage,
             "srid": view.srid,
             "areas": list(view.area_ids),
             "x1": view.x1,
@@ -274,7 +292,7 @@ def hex_counts(
             "y2": view.y2,
         },
     ).all()
-    return [Hexagon(r.i, r.j, r.x, r.y, r.geojson, int(r.n)) for r in rows]
+    return [Hexagon(r.i, r.j, r.x, r.y, r.geojson, int(r.n), float(r.coverage)) for r in rows]
 
 
 # --- DBSCAN clusters -----------------------------------------------------------------------
@@ -363,8 +381,14 @@ def dbscan_clusters(
     where, params = filters.where()
     rows = conn.execute(
         text(DBSCAN_SQL.format(reports=REPORTS_FROM, where=where)),
-        {**params, "srid": view.srid, "eps": eps_m, "minpts": minpts, "every": every,
-         "limit": limit},
+        {
+            **params,
+            "srid": view.srid,
+            "eps": eps_m,
+            "minpts": minpts,
+            "every": every,
+            "limit": limit,
+        },
     ).all()
     clusters = [
         Cluster(

@@ -74,11 +74,14 @@ class Assets:
         element.default_css = [(n, self.url(p)) for n, p in CSS[kind]]  # type: ignore[attr-defined]
 
 
-def copy_assets(html_file: Path) -> Assets:
+def offline_assets(html_file: Path) -> Assets:
+    """Assets for a map saved as ``html_file``: linked relatively from ``<name>_files/``."""
+    return Assets(base=f"{html_file.stem}_files")
+
+
+def copy_assets(html_file: Path) -> None:
     """Copy the vendored files into ``<name>_files/`` beside ``html_file`` (as a browser's
-    "save page" does) and return Assets that link them relatively, so the saved map opens
-    from disk with no server and no internet."""
+    "save page" does), so the saved map opens from disk with no server and no internet."""
     folder = html_file.with_name(f"{html_file.stem}_files")
     for name in DIRECTORIES:
         shutil.copytree(VENDOR_DIR / name, folder / name, dirs_exist_ok=True)
-    return Assets(base=folder.name)

@@ -4,6 +4,7 @@ CLI both call these, on a synchronous connection inside a transaction."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,9 @@ from sqlalchemy import Connection, text
 
 from maps import aggregates, render
 from maps.assets import Assets
-from maps.filters import MapFilters, check_filters
-from maps.hotspots import getis_ord
+from maps.filters import FilterError, MapFilters, check_filters
+from maps.hotspots import HexStat, getis_ord
+from maps.wards import WardFigures, ward_figures
 
 ATTRIBUTIONS_SQL = text(
     "SELECT DISTINCT attribution FROM boundary_sets WHERE active AND attribution <> ''"
@@ -74,7 +76,7 @@ class Hotspots:
     filters: MapFilters
     view: aggregates.View
     size_m: float
-    stats: list
+    stats: list[HexStat]
     clusters: aggregates.Clusters
 
 
@@ -118,3 +120,47 @@ def hotspots(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
         options.tiles,
         options.assets,
     )
+
+
+def ward_analysis(
+    conn: Connection, filters: MapFilters, options: MapOptions
+) -> tuple[MapFilters, aggregates.View, list[WardFigures], render.Classes]:
+    if options.metric not in render.METRICS:
+        raise FilterError("metric", f"one of {', '.join(render.METRICS)}")
+    if options.scheme not in ("quantiles", "natural_breaks"):
+        raise FilterError("scheme", "quantiles or natural_breaks")
+    prepare(conn)
+    filters = check_filters(conn, filters)
+    view = aggregates.view_of(conn, filters)
+    figures = ward_figures(conn, filters)
+    values = [getattr(w, options.metric) for w in figures]
+    classes = render.classify(values, options.scheme, options.classes)
+    return filters, view, figures, classes
+
+
+def wards(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
+    filters, view, figures, classes = ward_analysis(conn, filters, options)
+    previous = filters.previous()
+    caption = _caption(
+        conn,
+        "Phường, xã / Wards: " + render.METRICS[options.metric][0],
+        filters,
+        [f"Kỳ trước / Previous period: {previous.date_from} – {previous.date_to}"],
+    )
+    return render.wards_html(
+        figures,
+        options.metric,
+        classes,
+        f"{previous.date_from} – {previous.date_to}",
+        view,
+        caption,
+        options.tiles,
+        options.assets,
+    )
+
+
+MAPS: dict[str, Callable[[Connection, MapFilters, MapOptions], str]] = {
+    "heatmap": heatmap,
+    "hotspots": hotspots,
+    "wards": wards,
+}

@@ -1,4 +1,5 @@
-"""Hot and cold spots: Getis-Ord Gi* (PySAL ``esda``) on report counts per hexagon.
+"""Hot and cold spots: Getis-Ord Gi* (PySAL ``esda``) on report counts per hexagon (scaled
+to a whole hexagon for cells on the edge of the view, which lie partly outside it).
 
 "Dense" is not "hot": a hexagon is a hot spot when it and its neighbours together hold more
 reports than chance would put there, judged against the whole grid. Each hexagon's z-score
@@ -37,8 +38,9 @@ class HexStat:
 def neighbours(hexagons: list[Hexagon], size_m: float) -> DistanceBand:
     """Binary weights: the six hexagons that share an edge (centres sqrt(3) * edge apart)."""
     coords = np.array([(h.x, h.y) for h in hexagons])
-    return DistanceBand(coords, threshold=size_m * math.sqrt(3) * 1.01, binary=True,
-                        silence_warnings=True)
+    return DistanceBand(
+        coords, threshold=size_m * math.sqrt(3) * 1.01, binary=True, silence_warnings=True
+    )
 
 
 def getis_ord(
@@ -48,7 +50,7 @@ def getis_ord(
     variation (all empty, all equal), has no spots."""
     if len(hexagons) < 3:
         return [HexStat(h, 0.0, 1.0, "none") for h in hexagons]
-    y = np.array([h.reports for h in hexagons], dtype=float)
+    y = np.array([h.density for h in hexagons], dtype=float)
     if np.all(y == y[0]):
         return [HexStat(h, 0.0, 1.0, "none") for h in hexagons]
     g = G_Local(y, neighbours(hexagons, size_m), transform="B", permutations=0, star=True)

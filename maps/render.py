@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from html import escape
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure, MacroElement
 from folium.plugins import HeatMap, HeatMapWithTime
+from folium.template import Template
 
 from maps.aggregates import Clusters, Frames, Heat, View
 from maps.assets import Assets
@@ -50,14 +51,12 @@ CHANGE_BINS = (  # (upper bound of relative change, colour, label); fewer report
 )
 STYLE = """
 <style>
-.gs-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,.93);
+.gs-panel { background: rgba(255,255,255,.93);
   padding: 6px 10px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3);
   font: 12px/1.4 system-ui, sans-serif; max-width: 26rem; }
-.gs-caption { top: 10px; left: 54px; }
 .gs-caption h1 { font-size: 15px; margin: 0 0 4px; }
 .gs-caption ul { margin: 0; padding-left: 1.1em; }
 .gs-caption .gs-source { color: #555; margin-top: 4px; }
-.gs-legend { bottom: 24px; right: 10px; }
 .gs-legend h2 { font-size: 12px; margin: 0 0 4px; }
 .gs-legend i { display: inline-block; width: 14px; height: 14px; margin-right: 6px;
   vertical-align: -2px; border: 1px solid #777; }
@@ -70,6 +69,13 @@ STYLE = """
 .gs-below td.num { text-align: right; }
 </style>
 """
+
+
+def _page(m: folium.Map) -> Figure:
+    """The HTML document the map is drawn in (header, body, scripts)."""
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    return root
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,34 @@ class Caption:
         )
 
 
+class Panel(MacroElement):
+    """Our HTML (caption, legend) as a Leaflet control, so it sits inside the map, stacks
+    with the other controls and never covers the attribution."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+          var panel = L.control({position: {{ this.position|tojson }}});
+          panel.onAdd = function () {
+            var holder = L.DomUtil.create("div");
+            holder.innerHTML = {{ this.html|tojson }};
+            var el = holder.firstChild;
+            L.DomEvent.disableClickPropagation(el);
+            L.DomEvent.disableScrollPropagation(el);
+            return el;
+          };
+          panel.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, html: str, position: str) -> None:
+        super().__init__()
+        self._name = "Panel"
+        self.html = html
+        self.position = position
+
+
 @dataclass(frozen=True)
 class Tiles:
     url: str
@@ -113,8 +147,8 @@ def base_map(
         position="relative" if height != "100%" else "absolute",
     )
     assets.localise(m)
-    m.get_root().header.add_child(Element(f"<title>{escape(caption.title)}</title>"))
-    m.get_root().header.add_child(Element(STYLE))
+    _page(m).header.add_child(Element(f"<title>{escape(caption.title)}</title>"))
+    _page(m).header.add_child(Element(STYLE))
     if tiles.url:
         folium.TileLayer(
             tiles=tiles.url,
@@ -124,15 +158,7 @@ def base_map(
             control=False,
         ).add_to(m)
     m.fit_bounds([[view.y1, view.x1], [view.y2, view.x2]])
-    m.get_root().html.add_child(Element(caption.html()))
-    # The boundary data's attribution belongs on the map itself, next to the basemap's.
-    attribution = " · ".join(caption.attributions)
-    if attribution:
-        m.get_root().script.add_child(
-            Element(
-                f"{m.get_name()}.attributionControl.addAttribution({json.dumps(escape(attribution))});"
-            )
-        )
+    Panel(caption.html(), "topleft").add_to(m)
     return m
 
 
@@ -141,19 +167,19 @@ def _legend(m: folium.Map, title: str, rows: Sequence[tuple[str, str]], extra: s
     body = "".join(
         f'<div><i style="background:{colour}"></i>{escape(label)}</div>' for colour, label in rows
     )
-    m.get_root().html.add_child(
-        Element(
-            f'<div class="gs-panel gs-legend" id="gs-legend"><h2>{escape(title)}</h2>'
-            f"{body}{extra}</div>"
-        )
-    )
+    Panel(
+        f'<div class="gs-panel gs-legend" id="gs-legend"><h2>{escape(title)}</h2>'
+        f"{body}{extra}</div>",
+        "bottomright",
+    ).add_to(m)
 
 
 def _finish(m: folium.Map, below: str = "") -> str:
     folium.LayerControl(collapsed=False).add_to(m)
-    if below:
-        m.get_root().html.add_child(Element(f'<div class="gs-below">{below}</div>'))
-    return str(m.get_root().render())
+    html = str(_page(m).render())
+    if below:  # after the map's own element, which folium adds only while rendering
+        html = html.replace("</body>", f'<div class="gs-below">{below}</div>\n</body>', 1)
+    return html
 
 
 # --- Heatmap -------------------------------------------------------------------------------
@@ -284,3 +310,164 @@ def cluster_table(clusters: Clusters) -> str:
         "<th>Loại chính / Main category</th><th>Phường, xã / Ward</th>"
         f"<th>Tâm / Centre</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+# --- Ward choropleth -----------------------------------------------------------------------
+
+METRICS = {  # name: (label, how to show a value)
+    "per_km2": ("Phản ánh / km² · Reports per km²", "{:,.1f}"),
+    "share_overdue": ("Tỷ lệ quá hạn · Share overdue", "{:.0%}"),
+    "median_hours": ("Thời gian xử lý trung vị (giờ) · Median hours to resolve", "{:,.0f} h"),
+    "satisfaction": ("Mức hài lòng · Satisfaction (1–5)", "{:.2f}"),
+}
+
+
+@dataclass(frozen=True)
+class Classes:
+    """mapclassify's classes for one metric: a class index per ward (None: no value)."""
+
+    scheme: str
+    bins: list[float]  # upper bounds
+    lower: float
+    index: list[int | None]
+
+    def legend(self, fmt: str) -> list[tuple[str, str]]:
+        rows, low = [], self.lower
+        for i, high in enumerate(self.bins):
+            colour = SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / max(len(self.bins) - 1, 1))]
+            rows.append((colour, f"{fmt.format(low)} – {fmt.format(high)}"))
+            low = high
+        return rows
+
+    def colour(self, i: int | None) -> str:
+        if i is None:
+            return NO_DATA
+        return SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / max(len(self.bins) - 1, 1))]
+
+
+def classify(values: Sequence[float | None], scheme: str, k: int) -> Classes:
+    """Quantiles or natural breaks (Jenks) of the wards that have a value."""
+    import mapclassify
+    import numpy as np
+
+    have = np.array([v for v in values if v is not None], dtype=float)
+    if have.size == 0:
+        return Classes(scheme, [], 0.0, [None] * len(values))
+    k = max(1, min(k, len(np.unique(have))))
+    if k < 2:
+        bins, yb = [float(have.max())], np.zeros(have.size, dtype=int)
+    elif scheme == "natural_breaks":
+        c = mapclassify.NaturalBreaks(have, k=k)
+        bins, yb = [float(b) for b in c.bins], c.yb
+    else:
+        c = mapclassify.Quantiles(have, k=k)
+        bins, yb = [float(b) for b in c.bins], c.yb
+    it = iter(int(i) for i in yb)
+    index = [None if v is None else next(it) for v in values]
+    return Classes(scheme, bins, float(have.min()), index)
+
+
+def change_colour(change: float | None) -> str:
+    if change is None:
+        return NO_DATA
+    return next(colour for bound, colour, _ in CHANGE_BINS if change <= bound)
+
+
+def _fmt(fmt: str, value: float | None) -> str:
+    return "–" if value is None else fmt.format(value)
+
+
+def wards_html(
+    wards: list,  # list[WardFigures]
+    metric: str,
+    classes: Classes,
+    previous_period: str,
+    view: View,
+    caption: Caption,
+    tiles: Tiles,
+    assets: Assets,
+) -> str:
+    """The chosen figure per ward in mapclassify classes, and the change in report numbers
+    against the previous period as a second layer."""
+    label, fmt = METRICS[metric]
+    m = base_map(view, caption, tiles, assets)
+    features, changes = [], []
+    for w, cls in zip(wards, classes.index, strict=True):
+        props = {
+            "name": w.name,
+            "reports": f"{w.reports:,}",
+            "per_km2": _fmt(METRICS["per_km2"][1], w.per_km2),
+            "share_overdue": _fmt(METRICS["share_overdue"][1], w.share_overdue),
+            "median_hours": _fmt(METRICS["median_hours"][1], w.median_hours),
+            "satisfaction": _fmt(METRICS["satisfaction"][1], w.satisfaction),
+            "previous": f"{w.previous:,}",
+            "change": _fmt("{:+.0%}", w.change),
+        }
+        geometry = json.loads(w.geojson)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    **props,
+                    "style": {
+                        "color": "#555555",
+                        "weight": 0.6,
+                        "fillColor": classes.colour(cls),
+                        "fillOpacity": 0.7,
+                    },
+                },
+            }
+        )
+        changes.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    **props,
+                    "style": {
+                        "color": "#555555",
+                        "weight": 0.6,
+                        "fillColor": change_colour(w.change),
+                        "fillOpacity": 0.7,
+                    },
+                },
+            }
+        )
+    fields = ["name", "reports", "per_km2", "share_overdue", "median_hours", "satisfaction"]
+    aliases = [
+        "Phường, xã / Ward",
+        "Phản ánh / Reports",
+        "/ km²",
+        "Quá hạn / Overdue",
+        "Xử lý trung vị / Median to resolve",
+        "Hài lòng / Satisfaction",
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=label,
+        tooltip=folium.GeoJsonTooltip(
+            [*fields, "change"], aliases=[*aliases, "± kỳ trước / vs previous"]
+        ),
+    ).add_to(m)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": changes},
+        name=f"Thay đổi so với kỳ trước / Change vs previous period ({previous_period})",
+        show=False,
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "reports", "previous", "change"],
+            aliases=["Phường, xã / Ward", "Kỳ này / This period", "Kỳ trước / Previous", "±"],
+        ),
+    ).add_to(m)
+    scheme = "phân vị / quantiles" if classes.scheme == "quantiles" else "Jenks / natural breaks"
+    change_rows = "".join(
+        f'<div><i style="background:{colour}"></i>{escape(text)}</div>'
+        for _, colour, text in CHANGE_BINS
+    )
+    _legend(
+        m,
+        f"{label} ({scheme})",
+        [*classes.legend(fmt), (NO_DATA, "không có số liệu / no data")],
+        f"<h2>Thay đổi số phản ánh / Change in reports</h2>{change_rows}",
+    )
+    return _finish(m)

@@ -78,7 +78,7 @@ def ward_figures(
         {**params, "tolerance": tolerance_deg, "ward": filters.view_ward},
     ).all()
     prev_where, prev_params = filters.previous().where()
-    previous = dict(
+    previous: dict[str, int] = dict(
         conn.execute(
             text(WARD_COUNTS_SQL.format(reports=REPORTS_FROM, where=prev_where)), prev_params
         ).all()
