@@ -15,11 +15,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class ApiError(Exception):
     """A request we refuse, with the HTTP status and the field at fault."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
+        self.extra = dict(extra or {})  # more keys for the body, e.g. the allowed transitions
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -43,6 +50,7 @@ def install(app: FastAPI) -> None:
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body["errors"] = [{"field": exc.field, "message": exc.message}]
+        body.update(exc.extra)
         return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
