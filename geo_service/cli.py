@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
 from geo_service import db
 from geo_service.config import get_settings
+from geo_service.errors import ApiError
 from geo_service.profile import load_profile
 
 
@@ -131,6 +132,62 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """The new password: from stdin (scripts, `printf %s "$PW" | ...`) or typed twice."""
+    from geo_service.auth import check_password_strength
+
+    if args.password_stdin:
+        password = sys.stdin.read().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise ValueError("the two passwords differ")
+    check_password_strength(password)
+    return password
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from geo_service import accounts
+    from geo_service.auth import hash_password
+
+    if args.users_cmd == "list":
+        with _engine().connect() as conn:
+            users = accounts.list_users(conn, unit_code=args.unit)
+        for u in users:
+            state = "" if u.active else "  (disabled)"
+            print(
+                f"{u.id:5} {u.username:24} {u.role:13} {u.unit_code or '-':20} "
+                f"{u.display_name}{state}"
+            )
+        return 0
+    if args.users_cmd == "create":
+        password_hash = hash_password(_read_password(args))
+        with _engine().begin() as conn:
+            user_id = accounts.create_user(
+                conn,
+                username=args.username,
+                role=args.role,
+                unit_code=args.unit,
+                password_hash=password_hash,
+                display_name=args.display_name,
+            )
+        print(f"created user {user_id} {args.username.strip().lower()!r} ({args.role})")
+    elif args.users_cmd == "password":
+        password_hash = hash_password(_read_password(args))
+        with _engine().begin() as conn:
+            accounts.set_password(
+                conn, accounts.user_id_by_name(conn, args.username), password_hash
+            )
+        print(f"new password set for {args.username!r}; their sessions are ended")
+    elif args.users_cmd == "disable":
+        with _engine().begin() as conn:
+            accounts.update_user(conn, accounts.user_id_by_name(conn, args.username), active=False)
+        print(f"{args.username!r} is disabled and logged out")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from geo_service.demo import generate_demo_reports
 
@@ -194,6 +251,27 @@ def build_parser() -> argparse.ArgumentParser:
     for s in r.choices.values():
         s.set_defaults(func=cmd_rules)
 
+    u = sub.add_parser("users", help="user accounts").add_subparsers(
+        dest="users_cmd", required=True
+    )
+    s = u.add_parser("create", help="create an account")
+    s.add_argument("--username", required=True)
+    s.add_argument(
+        "--role", required=True, help="citizen, unit_staff, unit_manager, planner, admin"
+    )
+    s.add_argument("--unit", help="unit code (required for unit_staff and unit_manager)")
+    s.add_argument("--display-name", default="")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    s = u.add_parser("list", help="list accounts")
+    s.add_argument("--unit", help="only this unit's accounts")
+    s = u.add_parser("password", help="set a new password (ends the user's sessions)")
+    s.add_argument("username")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    s = u.add_parser("disable", help="disable an account and end its sessions")
+    s.add_argument("username")
+    for s in u.choices.values():
+        s.set_defaults(func=cmd_users)
+
     s = sub.add_parser("demo-data", help="generate realistic demo reports")
     s.add_argument("--reports", type=int, required=True, metavar="N")
     s.add_argument("--seed", type=int, default=2025)
@@ -207,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except (BoundaryError, LookupError, ValueError) as exc:
         print(f"geo-service: {exc}", file=sys.stderr)
+        return 2
+    except ApiError as exc:
+        print(f"geo-service: {exc.message}", file=sys.stderr)
         return 2
     except OperationalError as exc:
         url = make_url(get_settings().sqlalchemy_url).render_as_string(hide_password=True)

@@ -53,6 +53,32 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Open reports this recent are offered as duplicates."
     )
 
+    # Accounts
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 90, description="A login lasts this long, then expires."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords per username and address before a pause."
+    )
+    login_failure_window_s: int = Field(
+        default=900, ge=1, description="Failures older than this no longer count."
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark session cookies Secure (set it when served over HTTPS)."
+    )
+
+    # Web app basemap: any XYZ tile server; empty = no tiles (the ward boundaries still draw).
+    tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="XYZ tile URL template of the web app's basemap ('' for none).",
+    )
+    tile_attribution: str = Field(
+        default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+        " contributors",
+        description="HTML attribution the tile server's licence requires.",
+    )
+    tile_max_zoom: int = Field(default=19, ge=1, le=24)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str) -> str:

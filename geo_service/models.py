@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
     func,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 STATUSES = ("received", "acknowledged", "in_progress", "resolved", "rejected", "transferred")
 PRIORITIES = ("low", "normal", "high", "urgent")
 LEVELS = ("ward", "city")
+ROLES = ("citizen", "unit_staff", "unit_manager", "planner", "admin")
 
 
 class Base(DeclarativeBase):
@@ -225,3 +227,65 @@ class ReportEvent(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     public_comment: Mapped[str | None] = mapped_column(Text)
     internal_note: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    """A person who logs in. Unit roles (unit_staff, unit_manager) belong to one unit."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES!r}", name="users_role"),
+        CheckConstraint(
+            "role NOT IN ('unit_staff', 'unit_manager') OR unit_id IS NOT NULL",
+            name="users_unit_roles_have_a_unit",
+        ),
+        CheckConstraint(
+            "username = lower(username) AND username ~ '^[a-z0-9][a-z0-9._@-]{1,63}$'",
+            name="users_username",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    display_name: Mapped[str] = mapped_column(Text, server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Session(Base):
+    """A login. Only the SHA-256 of the token is stored; ``csrf`` is the double-submit value
+    cookie-authenticated writes must echo in X-CSRF-Token."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("octet_length(token_hash) = 32", name="sessions_token_hash_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_seen: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    csrf: Mapped[str] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """One wrong password, counted per username and client address for rate limiting."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("login_failures_who_at", "username", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(Text)
+    ip: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

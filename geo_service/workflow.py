@@ -184,7 +184,7 @@ async def transition(
             f"report {report_id} was changed by someone else meanwhile (it is at version "
             f"{report.version}, you sent {change.version}): reload it and decide again",
             "version",
-            {"version": report.version, "status": report.status},
+            extra={"version": report.version, "status": report.status},
         )
     if report.duplicate_of is not None:
         raise ApiError(
@@ -192,7 +192,7 @@ async def transition(
             f"report {report_id} is a duplicate of report {report.duplicate_of} and follows "
             f"its status: change report {report.duplicate_of} instead",
             "to",
-            {"allowed": [], "duplicate_of": report.duplicate_of},
+            extra={"allowed": [], "duplicate_of": report.duplicate_of},
         )
     allowed = ALLOWED.get(report.status, ())
     if change.to not in allowed:
@@ -201,7 +201,7 @@ async def transition(
             409,
             f"a report that is {report.status} cannot go to {change.to}; allowed: {listed}",
             "to",
-            {"allowed": list(allowed), "status": report.status},
+            extra={"allowed": list(allowed), "status": report.status},
         )
 
     plan = _Change(status=change.to, closed=change.to in CLOSED_STATUSES)
@@ -484,7 +484,7 @@ async def reopen(
             f"a report can be reopened for {reopen_days} days after it was resolved; that "
             f"ended at {row.until.isoformat()}",
             "token",
-            {"reopen_until": row.until.isoformat()},
+            extra={"reopen_until": row.until.isoformat()},
         )
     plan = _Change(status="received", closed=False, restart_deadline=True, reopened=True)
     event = {

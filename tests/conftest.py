@@ -16,13 +16,15 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine, create_engine, make_url, text
 
-from geo_service import db
+from geo_service import auth, db
 from geo_service.config import Settings
 from geo_service.profile import load_profile
 from geo_service.seed import init_database
@@ -132,12 +134,100 @@ def landmarks() -> list[Landmark]:
         ]
 
 
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `geo-service ARGS` against the test database, as an operator would."""
     return subprocess.run(
         [sys.executable, "-m", "geo_service.cli", *args],
+        input=stdin,
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (``playwright install`` cannot download here).
+
+    Playwright's sync API keeps an event loop on the main thread, so tests that need asyncio
+    must run it in a worker thread."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run.sh test installs Debian's chromium package")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artefacts(request: pytest.FixtureRequest) -> Path:
+    """Where a test saves its screenshots (test-artifacts/, never committed)."""
+    path = ROOT / "test-artifacts" / request.node.name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server) -> Iterator[Page]:
+    """A fresh browser tab with the service as its base URL, failing the test on any
+    uncaught page error."""
+    context = browser.new_context(base_url=server.url, locale="vi-VN")
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+@lru_cache
+def _password_hash(password: str) -> str:
+    return auth.hash_password(password)  # argon2 is slow on purpose: hash each password once
+
+
+def make_user(
+    engine: Engine,
+    username: str,
+    role: str,
+    unit_code: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+) -> int:
+    """An active account with this role, unit and password (created, or reset to that)."""
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                text(
+                    """
+                    INSERT INTO users (username, password_hash, role, unit_id, display_name)
+                    VALUES (:username, :hash, :role,
+                            (SELECT id FROM units WHERE code = :unit), :username)
+                    ON CONFLICT (username) DO UPDATE
+                       SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,
+                           unit_id = EXCLUDED.unit_id, active = true
+                    RETURNING id
+                    """
+                ),
+                {
+                    "username": username,
+                    "hash": _password_hash(password),
+                    "role": role,
+                    "unit": unit_code,
+                },
+            ).scalar_one()
+        )
+
+
+def login(client: httpx.Client, username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
+    """Log in through the API; returns the headers that authenticate later requests."""
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

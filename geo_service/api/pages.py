@@ -1,48 +1,87 @@
-"""The front page: what this service is, where to start, and the boundary attribution."""
+"""The public web app's pages: report a problem (``/``), and the language switch.
+
+The pages are server-rendered shells (Jinja2, ``geo_service/templates/``) whose scripts talk
+to the same public API as any other client; every asset is served from ``/static``.
+"""
 
 from __future__ import annotations
 
-from html import escape
+from typing import Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.api import deps
+from geo_service.config import Settings
+from geo_service.errors import ApiError
+from geo_service.i18n import LANG_COOKIE, LANGUAGES, Lang, messages_for
 from geo_service.profile import Profile
+from geo_service.templating import page_lang, templates
 
 router = APIRouter(include_in_schema=False)
 
+ATTRIBUTIONS_SQL = text(
+    "SELECT DISTINCT attribution FROM boundary_sets WHERE active AND attribution <> '' "
+    "ORDER BY attribution"
+)
+ONE_YEAR = 365 * 24 * 3600
+
+
+async def attributions(conn: AsyncConnection) -> list[str]:
+    """The active boundary sets' attributions, which their licences require us to show."""
+    return [str(a) for a in (await conn.execute(ATTRIBUTIONS_SQL)).scalars()]
+
+
+def map_config(
+    settings: Settings, profile: Profile, lang: Lang, prefixes: tuple[str, ...]
+) -> dict[str, Any]:
+    """What a page's script needs: where the city is, the basemap, and its texts."""
+    return {
+        "lang": lang,
+        "center": list(profile.city.center),
+        "zoom": profile.city.default_zoom,
+        "tiles": {
+            "url": settings.tile_url,
+            "attribution": settings.tile_attribution,
+            "max_zoom": settings.tile_max_zoom,
+        },
+        "max_photos": settings.max_photos,
+        "messages": messages_for(lang, ("map.", "status.", *prefixes)),
+    }
+
 
 @router.get("/", response_class=HTMLResponse)
-async def index(
+async def report_page(
+    request: Request,
+    settings: Settings = Depends(deps.settings),
     profile: Profile = Depends(deps.profile),
     conn: AsyncConnection = Depends(deps.read_connection),
 ) -> HTMLResponse:
-    attributions = (
-        await conn.execute(text("SELECT DISTINCT attribution FROM boundary_sets WHERE active"))
-    ).scalars()
-    footer = "<br>".join(escape(a) for a in attributions if a)
-    city = escape(profile.city.name)
-    return HTMLResponse(
-        f"""<!doctype html>
-<html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Phản ánh hiện trường – {city}</title>
-<link rel="stylesheet" href="/static/site.css"></head>
-<body><main>
-<h1>Phản ánh hiện trường – {city}</h1>
-<p lang="en">Street problem reports for {escape(profile.city.name_en)}: a pin becomes a report
-routed to the ward or department that must fix it.</p>
-<ul>
-<li><a href="/docs">API documentation (OpenAPI)</a></li>
-<li><a href="/api/v1/categories">Categories</a> ·
-    <a href="/api/v1/units">Units</a> ·
-    <a href="/api/v1/boundaries/wards?simplify=20">Ward boundaries (GeoJSON)</a></li>
-<li><a href="/api/v1/reports">Latest reports (GeoJSON)</a></li>
-</ul>
-</main>
-<footer><small>{footer}</small></footer>
-</body></html>"""
+    """The citizen's report page: pin, category, description, photos, send."""
+    lang = page_lang(request)
+    return templates.TemplateResponse(
+        request,
+        "report.html",
+        {
+            "city": profile.city,
+            "attributions": await attributions(conn),
+            "config": map_config(settings, profile, lang, ("report.", "nearby.")),
+        },
     )
+
+
+@router.get("/lang/{lang}")
+async def switch_language(
+    lang: str, next_path: str = Query("/", alias="next", max_length=2000)
+) -> RedirectResponse:
+    """Remember the chosen language in a cookie and go back to the page the switch was on."""
+    if lang not in LANGUAGES:
+        raise ApiError(404, f"lang: {lang!r} is not offered; choose one of {list(LANGUAGES)}")
+    # Only a path on this site: never an open redirect to another host.
+    if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
+        next_path = "/"
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="lax", httponly=True)
+    return response

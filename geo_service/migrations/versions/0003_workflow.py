@@ -8,7 +8,7 @@ before and after it. A deadline is then two index probes (see gs_add_working_hou
 table is rebuilt by a statement trigger whenever the hours, holidays or time zone change.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-05 08:40:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -28,7 +28,7 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 ALTER TABLE report_events
   ADD COLUMN reason text,
-  ADD COLUMN user_id int;
+  ADD COLUMN user_id int REFERENCES users (id);
 
 ALTER TABLE report_photos
   ADD CONSTRAINT report_photos_event_id_fkey FOREIGN KEY (event_id)
@@ -39,7 +39,7 @@ ALTER TABLE reports
   ADD COLUMN reopened boolean NOT NULL DEFAULT false,
   ADD COLUMN duplicate_of bigint REFERENCES reports (id),
   ADD COLUMN plus_ones int NOT NULL DEFAULT 0,
-  ADD COLUMN assignee_id int,
+  ADD COLUMN assignee_id int REFERENCES users (id),
   ADD CONSTRAINT reports_not_own_duplicate CHECK (duplicate_of <> id),
   ADD CONSTRAINT reports_plus_ones CHECK (plus_ones >= 0);
 

@@ -1,0 +1,241 @@
+"""Vietnamese first, English second: every text the web pages show, in both languages.
+
+The language comes from the ``gs_lang`` cookie (set by the switch on each page, ``/lang/vi`` or
+``/lang/en``), else from the browser's ``Accept-Language``, else Vietnamese. Messages are a plain
+dict so that anyone adding a page adds its keys here; a test checks every key has both
+languages. Texts may contain ``{name}`` placeholders filled by ``format``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Literal, cast
+
+Lang = Literal["vi", "en"]
+LANGUAGES: tuple[Lang, ...] = ("vi", "en")
+DEFAULT_LANG: Lang = "vi"
+LANG_COOKIE = "gs_lang"
+LANGUAGE_NAMES: dict[Lang, str] = {"vi": "Tiếng Việt", "en": "English"}
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    # Shared layout
+    "app.title": {"vi": "Phản ánh hiện trường", "en": "Street problem reports"},
+    "app.tagline": {
+        "vi": "Chụp, ghim, gửi: phản ánh được chuyển ngay đến đơn vị xử lý.",
+        "en": "Snap, pin, send: your report goes straight to the unit that must fix it.",
+    },
+    "nav.report": {"vi": "Gửi phản ánh", "en": "Report a problem"},
+    "nav.map": {"vi": "Bản đồ phản ánh", "en": "Reports map"},
+    "nav.api": {"vi": "API", "en": "API"},
+    "nav.skip": {"vi": "Bỏ qua đến nội dung chính", "en": "Skip to main content"},
+    "lang.switch": {"vi": "English", "en": "Tiếng Việt"},
+    "lang.switch_label": {"vi": "Chuyển sang tiếng Anh", "en": "Switch to Vietnamese"},
+    "map.label": {"vi": "Bản đồ", "en": "Map"},
+    "map.no_tiles": {
+        "vi": "Không tải được nền bản đồ; ranh giới phường/xã vẫn hiển thị.",
+        "en": "The base map could not load; ward boundaries are still shown.",
+    },
+    # Report page
+    "report.heading": {"vi": "Gửi phản ánh", "en": "Report a problem"},
+    "report.step_pin": {
+        "vi": "1. Chạm vào bản đồ để ghim vị trí sự việc",
+        "en": "1. Tap the map to pin where the problem is",
+    },
+    "report.map_help": {
+        "vi": "Chạm hoặc nhấp vào bản đồ để đặt ghim. Bàn phím: dùng phím mũi tên để di "
+        "chuyển bản đồ, rồi nhấn Enter để ghim tại tâm bản đồ.",
+        "en": "Tap or click the map to drop the pin. Keyboard: move the map with the arrow "
+        "keys, then press Enter to pin its centre.",
+    },
+    "report.use_location": {"vi": "Dùng vị trí của tôi", "en": "Use my location"},
+    "report.pin_centre": {"vi": "Ghim tại tâm bản đồ", "en": "Pin the map centre"},
+    "report.locating": {"vi": "Đang xác định vị trí…", "en": "Finding the place…"},
+    "report.no_pin": {"vi": "Chưa có vị trí.", "en": "No place pinned yet."},
+    "report.ward": {"vi": "Phường/xã", "en": "Ward"},
+    "report.unit": {"vi": "Đơn vị xử lý", "en": "Handled by"},
+    "report.geo_denied": {
+        "vi": "Không lấy được vị trí của thiết bị. Hãy chạm vào bản đồ.",
+        "en": "Your device's location is not available. Please tap the map.",
+    },
+    "report.photo_gps": {
+        "vi": "Đã đặt ghim theo vị trí GPS trong ảnh.",
+        "en": "The pin was placed at the photo's GPS position.",
+    },
+    "report.step_what": {"vi": "2. Sự việc là gì?", "en": "2. What is the problem?"},
+    "report.category": {"vi": "Loại sự việc", "en": "Kind of problem"},
+    "report.choose_category": {"vi": "— Chọn loại sự việc —", "en": "— Choose a kind —"},
+    "report.description": {"vi": "Mô tả ngắn", "en": "Short description"},
+    "report.description_hint": {
+        "vi": "Ví dụ: rác thải tồn đọng trước số nhà 12 từ hai ngày nay.",
+        "en": "For example: garbage piled up in front of no. 12 for two days.",
+    },
+    "report.photos": {"vi": "Ảnh (tối đa {n})", "en": "Photos (up to {n})"},
+    "report.photos_hint": {
+        "vi": "Ảnh được thu nhỏ trên máy bạn trước khi gửi.",
+        "en": "Photos are made smaller on your device before sending.",
+    },
+    "report.photos_too_many": {
+        "vi": "Chỉ gửi được tối đa {n} ảnh; các ảnh thừa đã bị bỏ.",
+        "en": "At most {n} photos can be sent; the extra ones were left out.",
+    },
+    "report.photo_remove": {"vi": "Bỏ ảnh", "en": "Remove photo"},
+    "report.step_contact": {
+        "vi": "3. Liên hệ (không bắt buộc)",
+        "en": "3. Contact (optional)",
+    },
+    "report.contact_hint": {
+        "vi": "Chỉ cán bộ xử lý thấy thông tin này; không bao giờ công khai.",
+        "en": "Only the staff handling the report see this; it is never published.",
+    },
+    "report.name": {"vi": "Họ tên", "en": "Name"},
+    "report.phone": {"vi": "Số điện thoại", "en": "Phone"},
+    "report.email": {"vi": "Thư điện tử", "en": "Email"},
+    "report.send": {"vi": "Gửi phản ánh", "en": "Send the report"},
+    "report.sending": {"vi": "Đang gửi…", "en": "Sending…"},
+    "report.need_pin": {
+        "vi": "Hãy ghim vị trí sự việc trên bản đồ.",
+        "en": "Please pin the place on the map.",
+    },
+    "report.need_category": {"vi": "Hãy chọn loại sự việc.", "en": "Please choose a kind."},
+    "report.need_description": {
+        "vi": "Hãy viết một dòng mô tả.",
+        "en": "Please write a line describing it.",
+    },
+    "report.outside": {
+        "vi": "Vị trí này nằm ngoài địa bàn thành phố, không thể gửi phản ánh.",
+        "en": "This place is outside the city; the report cannot be sent.",
+    },
+    "report.error": {"vi": "Không gửi được:", "en": "Could not send:"},
+    "report.network_error": {
+        "vi": "Lỗi kết nối, hãy thử lại.",
+        "en": "Connection error, please try again.",
+    },
+    "nearby.heading": {
+        "vi": "Phản ánh tương tự gần đây",
+        "en": "Similar open reports nearby",
+    },
+    "nearby.hint": {
+        "vi": "Nếu đây là cùng một sự việc, hãy bấm “Tôi cũng gặp” thay vì gửi phản ánh mới.",
+        "en": "If it is the same problem, press “Me too” instead of sending a new report.",
+    },
+    "nearby.plus_one": {"vi": "Tôi cũng gặp (+1)", "en": "Me too (+1)"},
+    "nearby.metres": {"vi": "cách {m} m", "en": "{m} m away"},
+    "nearby.followers": {"vi": "{n} người quan tâm", "en": "{n} following"},
+    # Tracking page
+    "track.heading": {"vi": "Theo dõi phản ánh", "en": "Track a report"},
+    "track.sent": {
+        "vi": "Đã gửi phản ánh. Hãy lưu đường dẫn dưới đây để theo dõi.",
+        "en": "Your report was sent. Keep the link below to follow it.",
+    },
+    "track.link": {"vi": "Đường dẫn theo dõi", "en": "Tracking link"},
+    "track.code": {"vi": "Mã theo dõi", "en": "Tracking code"},
+    "track.copy": {"vi": "Sao chép", "en": "Copy"},
+    "track.copied": {"vi": "Đã sao chép.", "en": "Copied."},
+    "track.not_found": {
+        "vi": "Không tìm thấy phản ánh với mã này.",
+        "en": "No report has this tracking code.",
+    },
+    "track.status": {"vi": "Trạng thái", "en": "Status"},
+    "track.category": {"vi": "Loại", "en": "Kind"},
+    "track.ward": {"vi": "Phường/xã", "en": "Ward"},
+    "track.unit": {"vi": "Đơn vị xử lý", "en": "Handled by"},
+    "track.deadline": {"vi": "Hạn xử lý", "en": "Due by"},
+    "track.created": {"vi": "Gửi lúc", "en": "Sent at"},
+    "track.timeline": {"vi": "Diễn biến", "en": "Timeline"},
+    "track.overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "track.rate_heading": {"vi": "Đánh giá kết quả xử lý", "en": "Rate how it was handled"},
+    "track.rating": {"vi": "Mức độ hài lòng", "en": "Satisfaction"},
+    "track.comment": {"vi": "Nhận xét (không bắt buộc)", "en": "Comment (optional)"},
+    "track.rate_send": {"vi": "Gửi đánh giá", "en": "Send rating"},
+    "track.rated": {"vi": "Cảm ơn bạn đã đánh giá.", "en": "Thank you for your rating."},
+    "track.your_rating": {"vi": "Đánh giá của bạn", "en": "Your rating"},
+    "track.stars": {"vi": "{n} sao", "en": "{n} stars"},
+    "track.reopen": {"vi": "Chưa được xử lý? Mở lại", "en": "Not fixed? Reopen"},
+    "track.photos": {"vi": "Ảnh", "en": "Photos"},
+    "track.plus_one_done": {
+        "vi": "Đã ghi nhận. Bạn đang theo dõi phản ánh này.",
+        "en": "Noted. You are now following this report.",
+    },
+    "track.public_view": {
+        "vi": "Trang công khai của phản ánh",
+        "en": "The report's public page",
+    },
+    # Statuses
+    "status.received": {"vi": "Đã tiếp nhận", "en": "Received"},
+    "status.acknowledged": {"vi": "Đã xác nhận", "en": "Acknowledged"},
+    "status.in_progress": {"vi": "Đang xử lý", "en": "In progress"},
+    "status.resolved": {"vi": "Đã xử lý xong", "en": "Resolved"},
+    "status.rejected": {"vi": "Từ chối", "en": "Rejected"},
+    "status.transferred": {"vi": "Đã chuyển đơn vị", "en": "Transferred"},
+    "status.reopened": {"vi": "Mở lại", "en": "Reopened"},
+    # Public map
+    "map.heading": {"vi": "Bản đồ phản ánh", "en": "Reports map"},
+    "map.filters": {"vi": "Lọc", "en": "Filters"},
+    "map.group": {"vi": "Nhóm sự việc", "en": "Kind of problem"},
+    "map.all_groups": {"vi": "Tất cả", "en": "All"},
+    "map.status": {"vi": "Trạng thái", "en": "Status"},
+    "map.all_statuses": {"vi": "Tất cả", "en": "All"},
+    "map.open": {"vi": "Chưa xong", "en": "Open"},
+    "map.closed": {"vi": "Đã đóng", "en": "Closed"},
+    "map.count": {"vi": "{n} phản ánh trong vùng nhìn", "en": "{n} reports in view"},
+    "map.cluster": {
+        "vi": "{n} phản ánh — phóng to để xem",
+        "en": "{n} reports — zoom in to see them",
+    },
+    "map.open_report": {"vi": "Xem diễn biến", "en": "Open the timeline"},
+    "map.legend": {"vi": "Chú giải", "en": "Legend"},
+}
+
+
+def negotiate(accept_language: str | None, cookie: str | None = None) -> Lang:
+    """The page language: the cookie the switch set, else the browser's best supported
+    choice (``Accept-Language`` q-values; ``vi-VN`` counts as ``vi``), else Vietnamese."""
+    if cookie in LANGUAGES:
+        return cast(Lang, cookie)
+    best: tuple[float, int, Lang] | None = None
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGUAGES:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        # Highest q wins; on a tie the earlier entry wins (negative position sorts later).
+        candidate = (q, -position, cast(Lang, primary))
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return best[2] if best else DEFAULT_LANG
+
+
+def translate(lang: Lang, key: str, **values: object) -> str:
+    """The text for ``key`` in ``lang``; a missing key raises KeyError so a typo in a
+    template fails its test instead of showing a key to a citizen."""
+    message = MESSAGES[key][lang]
+    return message.format(**values) if values else message
+
+
+def translator(lang: Lang) -> Callable[..., str]:
+    """``_("key", n=3)`` for templates."""
+
+    def _(key: str, **values: object) -> str:
+        return translate(lang, key, **values)
+
+    return _
+
+
+def messages_for(lang: Lang, prefixes: tuple[str, ...] = ()) -> Mapping[str, str]:
+    """The messages (optionally only those under some prefixes) in one language, for the
+    pages' JavaScript."""
+    return {
+        key: texts[lang]
+        for key, texts in MESSAGES.items()
+        if not prefixes or key.startswith(prefixes)
+    }

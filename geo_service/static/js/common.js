@@ -1,0 +1,79 @@
+/* Shared by the public pages: the page's configuration and texts, and a Leaflet map with
+   the city's ward boundaries drawn from our own API (usable even when no tiles load). */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("page-config").textContent);
+
+  function t(key, values) {
+    var text = config.messages[key];
+    if (text === undefined) { throw new Error("no message " + key); }
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(String(values[name]));
+    });
+    return text;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") { node.textContent = attrs[name]; }
+      else if (name === "class") { node.className = attrs[name]; }
+      else { node.setAttribute(name, attrs[name]); }
+    });
+    (children || []).forEach(function (child) {
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function escapeHtml(text) {
+    var div = document.createElement("div");
+    div.textContent = text;
+    return div.innerHTML;
+  }
+
+  function fetchJSON(url, options) {
+    return fetch(url, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        return { ok: response.ok, status: response.status, body: body };
+      });
+    });
+  }
+
+  function makeMap(container, options) {
+    var map = L.map(container, Object.assign({
+      center: config.center, zoom: config.zoom, zoomControl: true, keyboard: true,
+    }, options || {}));
+    var notice = document.getElementById("tiles-notice");
+    if (config.tiles.url) {
+      var failures = 0;
+      var tiles = L.tileLayer(config.tiles.url, {
+        attribution: config.tiles.attribution, maxZoom: config.tiles.max_zoom,
+      });
+      tiles.on("tileerror", function () {
+        failures += 1;
+        if (failures >= 4 && notice) { notice.hidden = false; }
+      });
+      tiles.on("tileload", function () { if (notice) { notice.hidden = true; } failures = 0; });
+      tiles.addTo(map);
+    } else if (notice) {
+      notice.hidden = false;
+    }
+    map.attributionControl.setPrefix(false);
+    var wards = L.geoJSON(null, {
+      interactive: false,
+      style: { color: "#5b3e96", weight: 1, opacity: 0.7, fillColor: "#5b3e96", fillOpacity: 0.03 },
+    }).addTo(map);
+    var ready = fetchJSON("/api/v1/boundaries/wards?simplify=15").then(function (res) {
+      if (res.ok) {
+        wards.addData(res.body);
+        if (res.body.attribution) { map.attributionControl.addAttribution(escapeHtml(res.body.attribution)); }
+      }
+      return wards;
+    });
+    return { map: map, wards: wards, wardsReady: ready };
+  }
+
+  window.GS = { config: config, t: t, el: el, escapeHtml: escapeHtml, fetchJSON: fetchJSON, makeMap: makeMap };
+})();
