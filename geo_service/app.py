@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__, errors
-from geo_service.api import auth, catalogue, citizens, health, locate, pages, reports
+from geo_service.api import auth, catalogue, citizens, health, locate, pages, reports, staff
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
 from geo_service.db import make_async_engine
 from geo_service.profile import load_profile
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.profile = profile
     errors.install(app)
     # citizens before reports: /api/v1/reports/nearby must not be read as a report id.
-    for module in (health, locate, auth, citizens, reports, catalogue, pages):
+    for module in (health, locate, auth, citizens, reports, staff, catalogue, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.mount("/media/photos", StaticFiles(directory=settings.media_dir / "photos"), name="photos")

@@ -138,6 +138,36 @@ async def unit_for(conn: AsyncConnection, code: str, scope: Scope) -> dict[str, 
     return dict(row)
 
 
+async def unit_for_id(conn: AsyncConnection, unit_id: int) -> dict[str, Any]:
+    row = (
+        (
+            await conn.execute(
+                text(
+                    "SELECT u.id, u.code, u.name, u.name_en, u.kind, u.ward_code FROM units u"
+                    " WHERE u.id = :id"
+                ),
+                {"id": unit_id},
+            )
+        )
+        .mappings()
+        .one()
+    )
+    return dict(row)
+
+
+async def check_categories(conn: AsyncConnection, codes: list[str]) -> None:
+    known = set(
+        (
+            await conn.execute(
+                text("SELECT code FROM categories WHERE code = ANY(:c)"), {"c": codes}
+            )
+        ).scalars()
+    )
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise ApiError(422, f"category: unknown category {', '.join(unknown)}", "category")
+
+
 async def queue_page(
     conn: AsyncConnection,
     scope: Scope,

@@ -169,9 +169,9 @@ def seed_calendar(conn: Connection, profile: Profile) -> None:
                 "e": [r["ends"] for r in rows],
             },
         )
-    known: dict[dt.date, str] = dict(
-        conn.execute(text("SELECT day, name FROM holidays")).tuples().all()
-    )
+    known: dict[dt.date, str] = {
+        r.day: r.name for r in conn.execute(text("SELECT day, name FROM holidays"))
+    }
     if any(known.get(h.day) != h.name for h in cal.holidays):
         conn.execute(
             text(
