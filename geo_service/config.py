@@ -53,6 +53,26 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Open reports this recent are offered as duplicates."
     )
 
+    # Open311 GeoReport v2 (/open311/v2/)
+    open311_jurisdiction_id: str | None = Field(
+        default=None,
+        description="The jurisdiction_id clients may send; default: the city profile's.",
+    )
+    open311_contact: str = Field(
+        default="Questions about this Open311 endpoint: write to the operator of this service.",
+        description="Discovery's contact line: who to ask about the API.",
+    )
+    open311_key_service: str = Field(
+        default="API keys for POST requests are issued by the operator of this service.",
+        description="Discovery's key_service line: how a client gets an api_key.",
+    )
+    open311_max_requests: int = Field(
+        default=1000, ge=1, le=10_000, description="GET requests returns at most this many."
+    )
+    open311_max_days: int = Field(
+        default=90, ge=1, description="GET requests spans at most this many days."
+    )
+
     # Accounts
     session_hours: float = Field(
         default=12.0, gt=0, le=24 * 90, description="A login lasts this long, then expires."

@@ -60,6 +60,35 @@ class UnitSeed(BaseModel):
     name_en: str
 
 
+class AttributeValue(BaseModel):
+    key: str = Field(min_length=1, max_length=64)
+    name: str
+
+
+class Attribute(BaseModel):
+    """An extra question a category asks (an Open311 service definition attribute)."""
+
+    code: str = Field(pattern="^[A-Za-z0-9_]+$", max_length=64)
+    datatype: str = Field(pattern="^(string|number|datetime|text|singlevaluelist|multivaluelist)$")
+    description: str
+    required: bool = False
+    variable: bool = True
+    datatype_description: str | None = None
+    values: list[AttributeValue] = []
+
+    @model_validator(mode="after")
+    def _values(self) -> Attribute:
+        is_list = self.datatype.endswith("valuelist")
+        if is_list and not self.values:
+            raise ValueError(f"attribute {self.code}: a {self.datatype} needs values")
+        if self.values and not is_list:
+            raise ValueError(f"attribute {self.code}: only value lists have values")
+        keys = [v.key for v in self.values]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"attribute {self.code}: value keys repeat")
+        return self
+
+
 class CategorySeed(BaseModel):
     code: str = Field(pattern="^[a-z0-9_]+$")
     group: str
@@ -70,6 +99,14 @@ class CategorySeed(BaseModel):
     keywords: list[str] = []
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=1000)
     demo_weight: float = 1.0
+    attributes: list[Attribute] = []
+
+    @model_validator(mode="after")
+    def _unique_attributes(self) -> CategorySeed:
+        codes = [a.code for a in self.attributes]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"category {self.code}: attribute codes repeat")
+        return self
 
 
 class DemoPlace(BaseModel):
@@ -149,6 +186,17 @@ class Demo(BaseModel):
     roads: list[DemoRoad] = []
 
 
+class Gazetteer(BaseModel):
+    """How place names in the boundary data read, for resolving a written address to a ward:
+    the property listing the wards merged into each ward, the words naming a kind of ward
+    (longest first), the words qualifying a repeated name, and common abbreviations."""
+
+    former_names_field: str | None = None
+    unit_types: list[str] = []
+    qualifiers: list[str] = []
+    abbreviations: dict[str, str] = {}
+
+
 class Profile(BaseModel):
     city: CityInfo
     boundaries: list[BoundaryFile]
@@ -159,6 +207,7 @@ class Profile(BaseModel):
     calendar: Calendar = Calendar()
     templates: list[TemplateSeed] = []
     demo: Demo = Demo()
+    gazetteer: Gazetteer = Gazetteer()
 
     @model_validator(mode="after")
     def _references(self) -> Profile:

@@ -1,0 +1,168 @@
+"""Open311 GeoReport v2 under /open311/v2/: discovery, services, service definitions,
+requests (GET and POST) and tokens, each as ``.xml`` or ``.json``.
+
+Every refusal, including a parameter FastAPI itself rejects and a path that does not exist
+under /open311/v2/, is answered in the spec's errors array in the format the path asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from geo_service.api import deps
+from geo_service.config import Settings
+from geo_service.errors import ApiError, describe_validation_errors
+from geo_service.open311 import services
+from geo_service.open311.formats import (
+    FORMATS,
+    MEDIA_TYPES,
+    Format,
+    Open311Error,
+    errors_document,
+    render,
+    w3c_datetime,
+)
+from geo_service.profile import Profile
+
+PREFIX = "/open311/v2"
+
+
+def _format_of(request: Request) -> Format:
+    fmt = request.path_params.get("fmt") or request.url.path.rsplit(".", 1)[-1]
+    return "json" if fmt == "json" else "xml"
+
+
+def error_response(request: Request, status: int, description: str) -> Response:
+    fmt = _format_of(request)
+    return Response(errors_document(fmt, status, description), status, media_type=MEDIA_TYPES[fmt])
+
+
+class Open311Route(APIRoute):
+    """Turns every refusal raised while handling an Open311 request into the errors array."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Open311Error as exc:
+                return error_response(request, exc.status, exc.description)
+            except ApiError as exc:
+                status = exc.status if exc.status in (403, 404) else 400
+                return error_response(request, status, exc.message)
+            except RequestValidationError as exc:
+                errors = describe_validation_errors(list(exc.errors()))
+                message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+                return error_response(request, 400, message)
+
+        return route
+
+
+router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
+
+Jurisdiction = Annotated[
+    str | None, Query(description="Optional; when given it must be our jurisdiction_id.")
+]
+
+
+def _blank(value: str | None) -> str | None:
+    """The spec's clients send empty arguments for absent ones."""
+    return value if value else None
+
+
+def check_format(fmt: str) -> Format:
+    if fmt not in FORMATS:
+        raise Open311Error(404, f"format {fmt!r} is not offered: use .xml or .json")
+    return fmt
+
+
+def jurisdiction_of(settings: Settings, profile: Profile) -> str:
+    return settings.open311_jurisdiction_id or profile.city.jurisdiction_id
+
+
+def check_jurisdiction(value: str | None, settings: Settings, profile: Profile) -> None:
+    ours = jurisdiction_of(settings, profile)
+    if _blank(value) is not None and value != ours:
+        raise Open311Error(404, f"jurisdiction_id {value!r} not found: this server is {ours!r}")
+
+
+def document(fmt: Format, root: str, body: Any, status: int = 200) -> Response:
+    return Response(render(fmt, root, body), status, media_type=MEDIA_TYPES[fmt])
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + PREFIX
+
+
+@router.get("/discovery.{fmt}", summary="Service discovery")
+async def discovery(
+    request: Request,
+    fmt: str,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+) -> Response:
+    """Where the endpoint is, which formats it speaks, whom to ask and how to get a key."""
+    fmt = check_format(fmt)
+    changed = w3c_datetime(services.changeset(settings.city_profile), ZoneInfo("UTC"))
+    body = {
+        "changeset": changed,
+        "contact": settings.open311_contact,
+        "key_service": settings.open311_key_service,
+        "endpoints": [
+            {
+                "specification": services.SPECIFICATION_URL,
+                "url": base_url(request),
+                "changeset": changed,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return document(fmt, "discovery", body)
+
+
+@router.get("/services.{fmt}", summary="GET Service List")
+async def service_list(
+    fmt: str,
+    jurisdiction_id: Jurisdiction = None,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> Response:
+    """Our categories as service types; ``metadata`` is true where a category asks extra
+    questions (see the service definition)."""
+    fmt = check_format(fmt)
+    check_jurisdiction(jurisdiction_id, settings, profile)
+    return document(fmt, "services", await services.list_services(conn, profile))
+
+
+@router.get("/services/{service_code}.{fmt}", summary="GET Service Definition")
+async def service_definition(
+    service_code: str,
+    fmt: str,
+    jurisdiction_id: Jurisdiction = None,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> Response:
+    """The extra questions of one service: the attributes a POST may or must answer."""
+    fmt = check_format(fmt)
+    check_jurisdiction(jurisdiction_id, settings, profile)
+    if not await services.service_exists(conn, service_code):
+        raise Open311Error(404, f"service_code {service_code!r} not found")
+    attributes = services.attributes_of(profile).get(service_code, [])
+    return document(fmt, "service_definition", services.definition(service_code, attributes))
+
+
+# Keep last: anything else under /open311/v2/ is a 404 in the spec's errors array.
+@router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+async def not_found(path: str) -> Response:
+    raise Open311Error(404, f"/open311/v2/{path} is not an Open311 GeoReport v2 resource")
