@@ -162,7 +162,8 @@ def rebuild(conn: Connection, rules: Gazetteer) -> int:
 
 RESOLVE_SQL = text(
     """
-    SELECT a.code AS ward_code, a.full_name, p.name, p.former, p.typed, length(p.name_norm) AS length,
+    SELECT a.code AS ward_code, a.full_name, p.name, p.former, p.typed,
+           length(p.name_norm) AS length,
            ST_Y(ST_PointOnSurface(a.geom)) AS lat, ST_X(ST_PointOnSurface(a.geom)) AS lon
       FROM place_names p
       JOIN boundary_sets b ON b.id = p.set_id AND b.level = 'ward' AND b.active

@@ -24,10 +24,8 @@ from geo_service import gazetteer
 from geo_service.errors import describe_validation_errors
 from geo_service.open311.formats import Open311Error, w3c_datetime
 from geo_service.profile import Attribute, Profile
+from geo_service.queue import CLOSED_STATUSES
 from geo_service.reports import ReportIn, create_report, parse_bbox
-
-# Until the workflow module exports them (geo_service/queue.py), the closed states are these.
-CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected")
 
 _ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _STRING_MAX = 500

@@ -5,8 +5,8 @@ the pre-reform ones) that resolves a written address to a ward.
 Keys are random and long, so a SHA-256 of the key is enough to find it and a copy of the
 database cannot be replayed as keys (a slow password hash would cost every request).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-05 08:45:00
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
