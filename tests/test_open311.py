@@ -554,13 +554,12 @@ def test_requests_are_listed_newest_first_and_filtered_like_the_spec_says(
         "long", "media_url",
     ]  # fmt: skip
 
-    assert set(
-        ids_of(get_json(client, "requests", service_code="open_burning", status="open"))
-    ) >= {first, third}
-    assert second not in ids_of(get_json(client, "requests", status="open"))
-    assert ids_of(get_json(client, "requests", service_code="open_burning", status="closed")) == [
-        second
-    ]
+    opened = get_json(client, "requests", service_code="open_burning", status="open")
+    assert {first, third} <= set(ids_of(opened)) and second not in ids_of(opened)
+    assert {item["status"] for item in opened} == {"open"}
+    shut = get_json(client, "requests", service_code="open_burning", status="closed")
+    assert second in ids_of(shut) and not {first, third} & set(ids_of(shut))
+    assert {item["status"] for item in shut} == {"closed"}
     both = get_json(client, "requests", service_code="open_burning", status="open,closed")
     assert len(both) == len(body)
     # service_request_id overrides every other filter, and empty arguments are absent.
@@ -587,25 +586,25 @@ def test_dates_default_to_the_last_90_days_and_the_window_is_capped(
     (old,) = make_requests(client, api_key, 1, code="water_pollution")
     with engine.begin() as conn:
         conn.execute(
-            text("UPDATE reports SET created_at = '2025-08-15T10:00:00+07:00' WHERE id = :i"),
+            text("UPDATE reports SET created_at = '2019-08-15T10:00:00+07:00' WHERE id = :i"),
             {"i": old},
         )
     assert old not in ids_of(get_json(client, "requests", service_code="water_pollution"))
     found = get_json(
         client, "requests", service_code="water_pollution",
-        start_date="2025-08-01T00:00:00+07:00", end_date="2025-09-01T00:00:00+07:00",
+        start_date="2019-08-01T00:00:00+07:00", end_date="2019-09-01T00:00:00+07:00",
     )  # fmt: skip
     assert ids_of(found) == [old]
-    assert found[0]["requested_datetime"] == "2025-08-15T10:00:00+07:00"
+    assert found[0]["requested_datetime"] == "2019-08-15T10:00:00+07:00"
     # A start alone spans 90 days from it; an unencoded '+' (a space) is understood.
     assert ids_of(get_json(client, "requests", service_code="water_pollution",
-                           start_date="2025-08-01T00:00:00 07:00")) == [old]  # fmt: skip
+                           start_date="2019-08-01T00:00:00 07:00")) == [old]  # fmt: skip
     assert ids_of(get_json(client, "requests", service_code="water_pollution",
-                           end_date="2025-08-20")) == [old]  # fmt: skip
+                           end_date="2019-08-20")) == [old]  # fmt: skip
     for fmt in ("xml", "json"):
         for params, words in [
-            ({"start_date": "2025-01-01", "end_date": "2025-06-01"}, "more than 90 days"),
-            ({"start_date": "2025-06-01", "end_date": "2025-05-01"}, "before start_date"),
+            ({"start_date": "2019-01-01", "end_date": "2019-06-01"}, "more than 90 days"),
+            ({"start_date": "2019-06-01", "end_date": "2019-05-01"}, "before start_date"),
             ({"start_date": "last week"}, "start_date 'last week' is not a W3C"),
             ({"status": "pending"}, "status 'pending'"),
             ({"service_code": "unicorns"}, "service_code 'unicorns' not found"),
@@ -634,7 +633,7 @@ def test_at_most_1000_requests_by_default_and_pages_on_request(
                 INSERT INTO reports (category_id, description, geom, boundary_set_id, ward_code,
                                      unit_id, deadline_at, created_at, updated_at, source)
                 SELECT category_id, 'Tờ rơi số ' || n, geom, boundary_set_id, ward_code,
-                       unit_id, deadline_at, '2024-03-01T08:00:00+07:00'::timestamptz
+                       unit_id, deadline_at, '2018-03-01T08:00:00+07:00'::timestamptz
                        + make_interval(mins => n), now(), 'test-bulk'
                   FROM reports, generate_series(1, 1005) n WHERE id = :i
                 """
@@ -642,7 +641,7 @@ def test_at_most_1000_requests_by_default_and_pages_on_request(
             {"i": seed},
         )
     try:
-        window = {"start_date": "2024-03-01", "end_date": "2024-03-05"}
+        window = {"start_date": "2018-03-01", "end_date": "2018-03-05"}
         body = get_json(client, "requests", **window)
         assert len(body) == 1000
         assert body[0]["description"] == "Tờ rơi số 1005"
@@ -668,7 +667,7 @@ def test_geographic_filters_are_extensions(client: httpx.Client, api_key: str) -
     assert near in ids_of(around) and far not in ids_of(around)
     boxed = get_json(client, "requests", service_code="illegal_construction",
                      bbox="105.70,20.90,105.80,21.00")  # fmt: skip
-    assert ids_of(boxed) == [far]
+    assert far in ids_of(boxed) and near not in ids_of(boxed)
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
