@@ -10,7 +10,17 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__, errors
-from geo_service.api import auth, catalogue, health, locate, open311, pages, reports, users
+from geo_service.api import (
+    auth,
+    catalogue,
+    clusters,
+    health,
+    locate,
+    open311,
+    pages,
+    reports,
+    users,
+)
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
 from geo_service.db import make_async_engine
 from geo_service.profile import load_profile
@@ -41,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    for module in (health, locate, auth, users, reports, catalogue, open311, pages):
+    for module in (health, locate, auth, users, clusters, reports, catalogue, open311, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.mount("/media/photos", StaticFiles(directory=settings.media_dir / "photos"), name="photos")

@@ -29,6 +29,9 @@ ATTRIBUTIONS_SQL = text(
     "ORDER BY attribution"
 )
 ONE_YEAR = 365 * 24 * 3600
+# Until the workflow module (queue.py) lands: the statuses the public map calls open/closed.
+OPEN_STATUSES: tuple[str, ...] = ("received", "acknowledged", "in_progress")
+CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected")
 
 
 async def attributions(conn: AsyncConnection) -> list[str]:
@@ -75,6 +78,35 @@ async def report_page(
             "max_photos": settings.max_photos,
             "description_max": settings.description_max_chars,
             "config": map_config(settings, profile, lang, ("report.", "nearby.")),
+        },
+    )
+
+
+@router.get("/map", response_class=HTMLResponse)
+async def public_map(
+    request: Request,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> HTMLResponse:
+    """The public map of reports: clustered by the server, filtered by kind and status."""
+    lang = page_lang(request)
+    config = map_config(settings, profile, lang, ())
+    config.update(
+        open_statuses=list(OPEN_STATUSES),
+        closed_statuses=list(CLOSED_STATUSES),
+        statuses=[*OPEN_STATUSES, *CLOSED_STATUSES],
+        report_page=None,
+    )
+    return templates.TemplateResponse(
+        request,
+        "map.html",
+        {
+            "city": profile.city,
+            "attributions": await attributions(conn),
+            "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
+            "statuses": [*OPEN_STATUSES, *CLOSED_STATUSES],
+            "config": config,
         },
     )
 
