@@ -7,7 +7,7 @@ longitude). Reports are grouped by cell in one query over the GiST index on ``ge
 holding one report comes back as that report (id, status, category), a cell holding more as a
 cluster at the reports' mean position with its count by status and its extent, so that a
 click can zoom to it. The number of cells, hence the payload, is bounded by the view's size
-in pixels, not by the number of reports.
+in pixels, not by the number of reports. A duplicate follows its master: it is not shown.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.errors import ApiError
+from geo_service.queue import COUNTED_SQL
 from geo_service.reports import Status
 
 CELL_PX = 60
@@ -45,7 +46,7 @@ CLUSTERS_SQL = """
              max(ST_X(r.geom)) AS x2, max(ST_Y(r.geom)) AS y2, min(r.id) AS id,
              {status_counts}
         FROM reports r {join}
-       WHERE r.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326) {where}
+       WHERE r.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326) AND {counted} {where}
        GROUP BY floor(ST_X(r.geom) / :cell), floor(ST_Y(r.geom) / :cell))
     SELECT json_build_object(
              'total', coalesce((SELECT sum(n) FROM cells), 0),
@@ -106,6 +107,7 @@ async def clusters_json(
         status_counts=STATUS_COUNTS,
         status_json=STATUS_JSON,
         join=join,
+        counted=COUNTED_SQL,
         where="".join(f" AND {w}" for w in where),
     )
     body = (await conn.execute(text(sql), params)).scalar_one()

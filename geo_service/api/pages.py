@@ -20,6 +20,7 @@ from geo_service.config import Settings
 from geo_service.errors import ApiError
 from geo_service.i18n import LANG_COOKIE, LANGUAGES, Lang, messages_for
 from geo_service.profile import Profile
+from geo_service.queue import CLOSED_STATUSES, OPEN_STATUSES
 from geo_service.templating import page_lang, templates
 
 router = APIRouter(include_in_schema=False)
@@ -29,9 +30,6 @@ ATTRIBUTIONS_SQL = text(
     "ORDER BY attribution"
 )
 ONE_YEAR = 365 * 24 * 3600
-# Until the workflow module (queue.py) lands: the statuses the public map calls open/closed.
-OPEN_STATUSES: tuple[str, ...] = ("received", "acknowledged", "in_progress")
-CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected")
 
 
 async def attributions(conn: AsyncConnection) -> list[str]:
