@@ -13,12 +13,15 @@ from geo_service import __version__, errors
 from geo_service.api import (
     auth,
     catalogue,
+    citizens,
+    clusters,
     health,
     locate,
     maps,
     open311,
     pages,
     reports,
+    staff,
     users,
 )
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
@@ -51,7 +54,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    for module in (health, locate, auth, users, reports, catalogue, open311, pages, maps):
+    # citizens and clusters before reports: /api/v1/reports/nearby and /reports/clusters
+    # must not be read as a report id.
+    routers = (
+        health,
+        locate,
+        auth,
+        users,
+        citizens,
+        clusters,
+        reports,
+        staff,
+        catalogue,
+        open311,
+        pages,
+        maps,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.mount("/media/photos", StaticFiles(directory=settings.media_dir / "photos"), name="photos")
