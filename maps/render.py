@@ -100,17 +100,16 @@ class Caption:
 
 
 class Panel(MacroElement):
-    """Our HTML (caption, legend) as a Leaflet control, so it sits inside the map, stacks
-    with the other controls and never covers the attribution."""
+    """Our HTML (caption, legend), written into the page and moved into a Leaflet control,
+    so it sits inside the map, stacks with the other controls and never covers the
+    attribution."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
         (function () {
           var panel = L.control({position: {{ this.position|tojson }}});
           panel.onAdd = function () {
-            var holder = L.DomUtil.create("div");
-            holder.innerHTML = {{ this.html|tojson }};
-            var el = holder.firstChild;
+            var el = document.getElementById({{ this.element_id|tojson }});
             L.DomEvent.disableClickPropagation(el);
             L.DomEvent.disableScrollPropagation(el);
             return el;
@@ -120,11 +119,13 @@ class Panel(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, html: str, position: str) -> None:
+    def __init__(self, m: folium.Map, html: str, element_id: str, position: str) -> None:
         super().__init__()
         self._name = "Panel"
-        self.html = html
+        self.element_id = element_id
         self.position = position
+        _page(m).html.add_child(Element(html))
+        self.add_to(m)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def base_map(
             control=False,
         ).add_to(m)
     m.fit_bounds([[view.y1, view.x1], [view.y2, view.x2]])
-    Panel(caption.html(), "topleft").add_to(m)
+    Panel(m, caption.html(), "gs-caption", "topleft")
     return m
 
 
@@ -168,10 +169,12 @@ def _legend(m: folium.Map, title: str, rows: Sequence[tuple[str, str]], extra: s
         f'<div><i style="background:{colour}"></i>{escape(label)}</div>' for colour, label in rows
     )
     Panel(
+        m,
         f'<div class="gs-panel gs-legend" id="gs-legend"><h2>{escape(title)}</h2>'
         f"{body}{extra}</div>",
+        "gs-legend",
         "bottomright",
-    ).add_to(m)
+    )
 
 
 def _finish(m: folium.Map, below: str = "") -> str:

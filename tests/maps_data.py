@@ -17,12 +17,12 @@ PLANT_SQL = text(
     INSERT INTO reports (category_id, description, geom, boundary_set_id, ward_code, snapped_m,
                          unit_id, status, created_at, updated_at, deadline_at, closed_at,
                          reporter_name, reporter_phone, reporter_email, source)
-    SELECT c.id, 'Test: ' || c.name || ' (0912 345 678)', q.g, l.set_id, l.code, l.snapped_m,
+    SELECT c.id, 'Map test: ' || c.name, q.g, l.set_id, l.code, l.snapped_m,
            gs_route(c.id, q.g, l.code, 'normal'), p.status, p.created_at, p.created_at,
            gs_deadline(p.created_at, c.id),
            CASE WHEN p.status IN ('resolved', 'rejected')
                 THEN p.created_at + p.hours * interval '1 hour' END,
-           'Nguyễn Văn A', '0912345678', 'a@example.org', 'test'
+           'Map Test Reporter', '+84 900 000 001', 'map-test@example.org', 'test'
       FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[]), CAST(:cats AS text[]),
                   CAST(:statuses AS text[]), CAST(:created AS timestamptz[]),
                   CAST(:hours AS float8[]))
