@@ -20,6 +20,7 @@ from geo_service.api import (
     pages,
     reports,
     staff,
+    stats,
     users,
 )
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
@@ -53,7 +54,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     # citizens before reports: /api/v1/reports/nearby must not be read as a report id.
-    routers = (health, locate, auth, users, citizens, reports, staff, catalogue, open311, pages)
+    routers = (
+        health,
+        locate,
+        auth,
+        users,
+        citizens,
+        reports,
+        staff,
+        stats,
+        catalogue,
+        open311,
+        pages,
+    )
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
