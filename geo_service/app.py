@@ -14,6 +14,7 @@ from geo_service.api import (
     auth,
     catalogue,
     citizens,
+    clusters,
     health,
     locate,
     open311,
@@ -53,13 +54,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    # citizens before reports: /api/v1/reports/nearby must not be read as a report id.
+    # citizens and clusters before reports: /api/v1/reports/nearby and /reports/clusters
+    # must not be read as a report id.
     routers = (
         health,
         locate,
         auth,
         users,
         citizens,
+        clusters,
         reports,
         staff,
         stats,
