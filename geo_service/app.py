@@ -21,6 +21,7 @@ from geo_service.api import (
     pages,
     reports,
     staff,
+    stats,
     users,
 )
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clusters,
         reports,
         staff,
+        stats,
         catalogue,
         open311,
         pages,
