@@ -122,3 +122,15 @@ def test_the_ward_map_draws_every_ward_and_the_change_layer(
     page.locator(".leaflet-control-layers").get_by_text("Change vs previous period").click()
     assert page.evaluate(FEATURES_JS) == 2 * 126
     page.screenshot(path=artefacts / "wards.png")
+
+
+@pytest.mark.parametrize("kind", ["heatmap", "hotspots", "wards"])
+def test_a_period_without_reports_draws_an_empty_map_without_errors(
+    planner_page: tuple[Page, Watch], kind: str
+) -> None:
+    page, _ = planner_page
+    page.goto(f"/maps/{kind}?from=1990-01-01&to=1990-01-31")
+    expect(page.locator("#gs-caption")).to_contain_text(
+        "0 phản ánh / reports" if kind != "wards" else "1990-01-01"
+    )
+    expect(page.locator("#gs-legend")).to_be_visible()
