@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from geo_service.queue import OVERDUE_SQL
 from maps.aggregates import REPORTS_FROM
 from maps.build import prepare
 from maps.filters import MapFilters
@@ -52,8 +53,7 @@ EXPORT_SQL = """
            to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
            to_char(r.deadline_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS deadline_at,
            to_char(r.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS closed_at,
-           (r.closed_at IS NULL AND r.status NOT IN ('resolved', 'rejected')
-            AND r.deadline_at < now()) AS overdue,
+           {overdue} AS overdue,
            round(CAST(ST_X(r.geom) AS numeric), 6) AS lon,
            round(CAST(ST_Y(r.geom) AS numeric), 6) AS lat
       FROM {reports}
@@ -70,7 +70,8 @@ def _rows(engine: Engine, filters: MapFilters) -> Iterator[tuple]:
         prepare(conn)
         where, params = filters.where()
         result = conn.execution_options(stream_results=True, max_row_buffer=BATCH).execute(
-            text(EXPORT_SQL.format(reports=REPORTS_FROM, where=where)), params
+            text(EXPORT_SQL.format(reports=REPORTS_FROM, where=where, overdue=OVERDUE_SQL)),
+            params,
         )
         for partition in result.partitions(BATCH):
             yield from (tuple(row) for row in partition)

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from geo_service.queue import COUNTED_SQL
+
 STATUSES = ("received", "acknowledged", "in_progress", "resolved", "rejected", "transferred")
 DEFAULT_DAYS = 365
 
@@ -67,6 +69,7 @@ class MapFilters:
         """The SQL condition on ``reports r JOIN categories c`` and its parameters."""
         f = self.resolved() if self.date_from is None or self.date_to is None else self
         clauses = [
+            COUNTED_SQL,  # duplicates follow their master, as in the statistics
             "r.created_at >= CAST(:f_from AS timestamp) AT TIME ZONE :f_tz",
             "r.created_at < CAST(:f_until AS timestamp) AT TIME ZONE :f_tz",
         ]

@@ -321,7 +321,7 @@ METRICS = {  # name: (label, how to show a value)
     "per_km2": ("Phản ánh / km² · Reports per km²", "{:,.1f}"),
     "share_overdue": ("Tỷ lệ quá hạn · Share overdue", "{:.0%}"),
     "median_hours": ("Thời gian xử lý trung vị (giờ) · Median hours to resolve", "{:,.0f} h"),
-    "satisfaction": ("Mức hài lòng · Satisfaction (1–5)", "{:.2f}"),
+    "satisfaction": ("Hài lòng · Satisfied (share of ratings)", "{:.0%}"),
 }
 
 

@@ -1,8 +1,10 @@
 """Figures per ward for the choropleth: reports per km², share overdue, median time to
 resolve, satisfaction, and the change against the previous period.
 
-The definitions are the ones ``/api/v1/stats`` uses, so a ward's number on the map and in the
-statistics never disagree: this is the only place maps define them.
+The counts are ``geo_service.stats.FIGURES_SQL``, the SQL behind ``/api/v1/stats``, so a
+ward's number on the map and in the statistics never disagree. Share overdue is overdue
+(open past its deadline) over received; satisfaction is the share of ratings that said
+satisfied.
 """
 
 from __future__ import annotations
@@ -11,33 +13,27 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from geo_service.stats import FIGURES_FROM, FIGURES_SQL
 from maps.aggregates import REPORTS_FROM
 from maps.filters import MapFilters
 
-# What counts as open and overdue (the workflow's definitions).
-OPEN = "r.closed_at IS NULL AND r.status NOT IN ('resolved', 'rejected')"
-OVERDUE = f"{OPEN} AND r.deadline_at < now()"
-
-# Reports are summed per ward first and then joined to the wards: joining first would drag
-# every ward's geometry through the sort of every report (hundreds of MB at 100,000).
-WARD_FIGURES_SQL = """
+# The statistics' own aggregates (geo_service.stats, behind /api/v1/stats), summed per ward
+# first and then joined to the wards: joining first would drag every ward's geometry through
+# the sort of every report (hundreds of MB at 100,000 reports).
+WARD_FIGURES_SQL = f"""
     WITH figures AS (
-      SELECT r.boundary_set_id, r.ward_code, count(*) AS reports,
-             count(*) FILTER (WHERE {overdue}) AS overdue,
-             percentile_cont(0.5) WITHIN GROUP (
-               ORDER BY extract(epoch FROM r.closed_at - r.created_at) / 3600)
-               FILTER (WHERE r.status = 'resolved') AS median_hours,
-             CAST(NULL AS float8) AS satisfaction
-        FROM {reports}
-       WHERE {where}
-       GROUP BY r.boundary_set_id, r.ward_code)
+      SELECT r.ward_code, {FIGURES_SQL}
+        FROM {FIGURES_FROM} JOIN categories c ON c.id = r.category_id
+       WHERE {{where}}
+       GROUP BY r.ward_code)
     SELECT a.code, a.name, a.area_km2,
            ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom, :tolerance), 5) AS geojson,
-           coalesce(f.reports, 0) AS reports, coalesce(f.overdue, 0) AS overdue,
-           f.median_hours, f.satisfaction
+           coalesce(f.received, 0) AS reports, coalesce(f.overdue, 0) AS overdue,
+           f.median_hours_to_resolve AS median_hours,
+           CAST(f.satisfied AS float8) / nullif(f.ratings, 0) AS satisfaction
       FROM areas a
       JOIN boundary_sets b ON b.id = a.set_id AND b.level = 'ward' AND b.active
-      LEFT JOIN figures f ON f.boundary_set_id = a.set_id AND f.ward_code = a.code
+      LEFT JOIN figures f ON f.ward_code = a.code
      WHERE (CAST(:ward AS text) IS NULL OR a.code = :ward)
      ORDER BY a.code
 """
@@ -80,7 +76,7 @@ def ward_figures(
     with its figures for the filters' period and its count for the period before."""
     where, params = filters.where()
     rows = conn.execute(
-        text(WARD_FIGURES_SQL.format(reports=REPORTS_FROM, where=where, overdue=OVERDUE)),
+        text(WARD_FIGURES_SQL.format(where=where)),
         {**params, "tolerance": tolerance_deg, "ward": filters.view_ward},
     ).all()
     prev_where, prev_params = filters.previous().where()

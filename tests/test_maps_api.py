@@ -26,7 +26,13 @@ PERSONAL = ("reporter_name", "reporter_phone", "reporter_email", "token", "descr
 def planted(engine: Engine) -> dict[str, list[int]]:
     """June 2014: 30 reports by the lake (Hoàn Kiếm), 20 by West Lake (Tây Hồ)."""
     return {
-        "lake": plant(engine, around(*LAKE, 30, 40, seed=11), dt.date(2014, 6, 5)),
+        "lake": plant(
+            engine,
+            around(*LAKE, 30, 40, seed=11),
+            dt.date(2014, 6, 5),
+            statuses=["resolved"] * 9 + ["rejected"] + ["received"] * 20,
+            hours=[float(h) for h in range(2, 12)] + [0.0] * 20,
+        ),
         "west": plant(
             engine,
             around(*WEST_LAKE, 20, 40, seed=12),
@@ -136,6 +142,26 @@ def test_ward_analytics_as_geojson_and_unit_staff_see_only_their_ward(
         headers=people["ward-staff"],
     )
     assert sum(f["properties"]["reports"] for f in other.json()["features"]) == 0
+
+
+def test_ward_figures_agree_with_the_public_statistics(
+    client: httpx.Client, people: dict[str, dict[str, str]], planted: dict[str, list[int]]
+) -> None:
+    wards = client.get("/api/v1/analytics/wards", params=PERIOD, headers=people["planner"])
+    stats = client.get("/api/v1/stats", params=PERIOD).json()
+    on_map = {f["properties"]["code"]: f["properties"] for f in wards.json()["features"]}
+    counted = {w["code"]: w for w in stats["by_ward"]}
+    assert set(counted) == {c for c, p in on_map.items() if p["reports"]} and len(counted) >= 2
+    for code, figures in counted.items():
+        ward = on_map[code]
+        assert ward["reports"] == figures["received"]
+        assert ward["overdue"] == figures["overdue"]
+        assert ward["median_hours"] == pytest.approx(figures["median_hours_to_resolve"], abs=0.01)
+        assert ward["satisfaction"] == figures["satisfaction_rate"]
+    lake = on_map[HOAN_KIEM]
+    assert (lake["reports"], lake["overdue"]) == (30, 20)
+    assert lake["median_hours"] == pytest.approx(6.0)  # 2..10 hours for the nine resolved
+    assert lake["share_overdue"] == pytest.approx(20 / 30)
 
 
 def test_hotspot_analytics_as_geojson(
