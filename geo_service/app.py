@@ -6,10 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__, errors
-from geo_service.api import auth, catalogue, health, locate, open311, pages, reports, users
+from geo_service.api import (
+    auth,
+    catalogue,
+    citizens,
+    health,
+    locate,
+    open311,
+    pages,
+    reports,
+    staff,
+    users,
+)
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
 from geo_service.db import make_async_engine
 from geo_service.profile import load_profile
@@ -38,7 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.profile = profile
     errors.install(app)
-    for module in (health, locate, auth, users, reports, catalogue, open311, pages):
+    # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # citizens before reports: /api/v1/reports/nearby must not be read as a report id.
+    routers = (health, locate, auth, users, citizens, reports, staff, catalogue, open311, pages)
+    for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.mount("/media/photos", StaticFiles(directory=settings.media_dir / "photos"), name="photos")

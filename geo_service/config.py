@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     photo_max_side: int = Field(default=2048, ge=64)
     page_size_max: int = Field(default=500, ge=1)
 
+    # Workflow
+    transfer_restarts_deadline: bool = Field(
+        default=True,
+        description="A transferred report gets a fresh deadline in its new unit's queue.",
+    )
+    reopen_days: int = Field(
+        default=7, ge=0, description="Days after resolution a citizen may still reopen."
+    )
+    duplicate_days: int = Field(
+        default=30, ge=1, description="Open reports this recent are offered as duplicates."
+    )
+
     # Open311 GeoReport v2 (/open311/v2/)
     open311_jurisdiction_id: str | None = Field(
         default=None,

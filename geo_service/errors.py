@@ -21,12 +21,14 @@ class ApiError(Exception):
         message: str,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})  # more keys for the body, e.g. the allowed transitions
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -50,6 +52,7 @@ def install(app: FastAPI) -> None:
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body["errors"] = [{"field": exc.field, "message": exc.message}]
+        body.update(exc.extra)
         return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)

@@ -79,6 +79,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "At most {n} photos can be sent; the extra ones were left out.",
     },
     "report.photo_remove": {"vi": "Bỏ ảnh", "en": "Remove photo"},
+    "report.photo_alt": {"vi": "Ảnh {n}", "en": "Photo {n}"},
     "report.step_contact": {
         "vi": "3. Liên hệ (không bắt buộc)",
         "en": "3. Contact (optional)",
@@ -101,9 +102,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "vi": "Hãy viết một dòng mô tả.",
         "en": "Please write a line describing it.",
     },
-    "report.outside": {
-        "vi": "Vị trí này nằm ngoài địa bàn thành phố, không thể gửi phản ánh.",
-        "en": "This place is outside the city; the report cannot be sent.",
+    "report.refused": {
+        "vi": "Không thể gửi phản ánh tại vị trí này:",
+        "en": "A report cannot be sent from this place:",
+    },
+    "report.photo_unreadable": {
+        "vi": "Không đọc được ảnh {name}.",
+        "en": "The photo {name} could not be read.",
     },
     "report.error": {"vi": "Không gửi được:", "en": "Could not send:"},
     "report.network_error": {

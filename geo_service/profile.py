@@ -4,6 +4,7 @@ routing defaults. Validated with pydantic so a typo fails at ``init``, not at th
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -96,6 +97,7 @@ class CategorySeed(BaseModel):
     response_hours: int = Field(gt=0)
     unit: str | None = None
     keywords: list[str] = []
+    duplicate_radius_m: float = Field(default=50.0, gt=0, le=1000)
     demo_weight: float = 1.0
     attributes: list[Attribute] = []
 
@@ -119,6 +121,63 @@ class DemoRoad(BaseModel):
     line: list[tuple[float, float]] = Field(min_length=2)
     weight: float = 1.0
     spread_m: float = 50.0
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Holiday(BaseModel):
+    day: dt.date
+    name: str
+
+
+class Calendar(BaseModel):
+    """When the city's offices work: deadlines count only these hours. ``work_hours`` maps a
+    weekday (mon..sun) to periods like "08:00-12:00"; a day not named is not worked."""
+
+    work_hours: dict[str, list[str]] = {d: ["08:00-12:00", "13:00-17:00"] for d in WEEKDAYS[:5]}
+    holidays: list[Holiday] = []
+
+    @model_validator(mode="after")
+    def _periods(self) -> Calendar:
+        if not any(self.work_hours.values()):
+            raise ValueError("calendar.work_hours: at least one working period is needed")
+        for day in self.work_hours:
+            if day not in WEEKDAYS:
+                raise ValueError(f"calendar.work_hours: {day!r} is not one of {WEEKDAYS}")
+            self.periods(day)
+        return self
+
+    def periods(self, day: str) -> list[tuple[dt.time, dt.time]]:
+        """The day's periods as times, checked: each starts before it ends, none overlap."""
+        out = []
+        for item in self.work_hours.get(day, []):
+            try:
+                a, b = (dt.time.fromisoformat(part.strip()) for part in item.split("-"))
+            except ValueError:
+                raise ValueError(
+                    f"calendar.work_hours.{day}: {item!r} is not like 08:00-12:00"
+                ) from None
+            if a >= b:
+                raise ValueError(f"calendar.work_hours.{day}: {item!r} ends before it starts")
+            out.append((a, b))
+        out.sort()
+        for (_, end), (start, _) in itertools.pairwise(out):
+            if start < end:
+                raise ValueError(f"calendar.work_hours.{day}: periods overlap")
+        return out
+
+
+class TemplateSeed(BaseModel):
+    """A response text staff can pick when they change a report's status."""
+
+    code: str = Field(pattern="^[a-z0-9_]+$")
+    status: str | None = Field(
+        default=None, pattern="^(acknowledged|in_progress|resolved|rejected|transferred)$"
+    )
+    category: str | None = None  # None: every category
+    title: str
+    body: str
 
 
 class Demo(BaseModel):
@@ -145,6 +204,8 @@ class Profile(BaseModel):
     groups: list[Group]
     units: list[UnitSeed] = []
     categories: list[CategorySeed]
+    calendar: Calendar = Calendar()
+    templates: list[TemplateSeed] = []
     demo: Demo = Demo()
     gazetteer: Gazetteer = Gazetteer()
 
@@ -157,6 +218,10 @@ class Profile(BaseModel):
                 raise ValueError(f"category {cat.code}: unknown group {cat.group!r}")
             if cat.unit and cat.unit not in units:
                 raise ValueError(f"category {cat.code}: unknown unit {cat.unit!r}")
+        codes = {c.code for c in self.categories}
+        for t in self.templates:
+            if t.category and t.category not in codes:
+                raise ValueError(f"template {t.code}: unknown category {t.category!r}")
         if not any(b.level == "ward" for b in self.boundaries):
             raise ValueError("a city profile needs a ward-level boundary file")
         return self

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo_service.errors import ApiError
 from geo_service.geolocate import Refusal
 from geo_service.photos import StoredPhoto
+from geo_service.queue import OVERDUE_SQL
 
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
@@ -159,7 +160,7 @@ async def create_report(
 
 
 # A report as the public sees it: never the reporter's name, phone, e-mail or token.
-FEATURE_SQL = """
+FEATURE_SQL = f"""
     json_build_object(
       'type', 'Feature',
       'id', r.id,
@@ -170,8 +171,8 @@ FEATURE_SQL = """
         'group', c.group_code,
         'description', r.description, 'address', r.address,
         'status', r.status, 'priority', r.priority,
-        'overdue', r.closed_at IS NULL AND r.status NOT IN ('resolved', 'rejected')
-                   AND r.deadline_at < now(),
+        'overdue', {OVERDUE_SQL},
+        'reopened', r.reopened, 'plus_ones', r.plus_ones, 'duplicate_of', r.duplicate_of,
         'ward_code', r.ward_code, 'ward_name', a.name, 'boundary_set', b.name,
         'unit_code', u.code, 'unit_name', u.name,
         'created_at', r.created_at, 'updated_at', r.updated_at,

@@ -4,12 +4,13 @@ it again updates names and deadlines but never deletes what operators added."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import Connection, text
 
 from boundaries.importer import Fields, LoadSummary, activate_set, load_boundary_set
-from geo_service.profile import Profile
+from geo_service.profile import WEEKDAYS, Profile
 
 
 def load_default_boundaries(
@@ -102,11 +103,12 @@ def seed_catalogue(conn: Connection, profile: Profile) -> None:
         cat_id = conn.execute(
             text(
                 "INSERT INTO categories (code, group_code, name, name_en, response_hours,"
-                " keywords, sort_order) VALUES (:code, :group, :name, :name_en, :hours,"
-                " :keywords, :order) ON CONFLICT (code) DO UPDATE SET"
-                " group_code = excluded.group_code, name = excluded.name,"
+                " keywords, sort_order, duplicate_radius_m) VALUES (:code, :group, :name,"
+                " :name_en, :hours, :keywords, :order, :radius) ON CONFLICT (code) DO UPDATE"
+                " SET group_code = excluded.group_code, name = excluded.name,"
                 " name_en = excluded.name_en, response_hours = excluded.response_hours,"
-                " keywords = excluded.keywords, sort_order = excluded.sort_order RETURNING id"
+                " keywords = excluded.keywords, sort_order = excluded.sort_order,"
+                " duplicate_radius_m = excluded.duplicate_radius_m RETURNING id"
             ),
             {
                 "code": c.code,
@@ -116,6 +118,7 @@ def seed_catalogue(conn: Connection, profile: Profile) -> None:
                 "hours": c.response_hours,
                 "keywords": c.keywords,
                 "order": order,
+                "radius": c.duplicate_radius_m,
             },
         ).scalar_one()
         if c.unit:
@@ -130,8 +133,74 @@ def seed_catalogue(conn: Connection, profile: Profile) -> None:
             )
 
 
+def seed_calendar(conn: Connection, profile: Profile) -> None:
+    """The working calendar deadlines count in: the city's time zone and office hours (as the
+    profile says: they replace what was there) and its holidays (added or renamed; a holiday
+    an operator added is kept). A change rebuilds working_periods by trigger, so nothing is
+    written when nothing changed."""
+    tz = conn.execute(text("SELECT timezone FROM working_calendar")).scalar()
+    if tz != profile.city.timezone:
+        conn.execute(
+            text(
+                "INSERT INTO working_calendar (timezone) VALUES (:tz) ON CONFLICT (singleton)"
+                " DO UPDATE SET timezone = excluded.timezone"
+            ),
+            {"tz": profile.city.timezone},
+        )
+    cal = profile.calendar
+    rows = [
+        {"weekday": i, "starts": a, "ends": b}
+        for i, day in enumerate(WEEKDAYS, start=1)
+        for a, b in cal.periods(day)
+    ]
+    current = conn.execute(
+        text("SELECT weekday, starts, ends FROM working_hours ORDER BY weekday, starts")
+    ).all()
+    if [tuple(r) for r in current] != [(r["weekday"], r["starts"], r["ends"]) for r in rows]:
+        conn.execute(text("DELETE FROM working_hours"))
+        conn.execute(
+            text(
+                "INSERT INTO working_hours (weekday, starts, ends)"
+                " SELECT * FROM unnest(CAST(:w AS int[]), CAST(:s AS time[]), CAST(:e AS time[]))"
+            ),
+            {
+                "w": [r["weekday"] for r in rows],
+                "s": [r["starts"] for r in rows],
+                "e": [r["ends"] for r in rows],
+            },
+        )
+    known: dict[dt.date, str] = {
+        r.day: r.name for r in conn.execute(text("SELECT day, name FROM holidays"))
+    }
+    if any(known.get(h.day) != h.name for h in cal.holidays):
+        conn.execute(
+            text(
+                "INSERT INTO holidays (day, name)"
+                " SELECT * FROM unnest(CAST(:d AS date[]), CAST(:n AS text[]))"
+                " ON CONFLICT (day) DO UPDATE SET name = excluded.name"
+            ),
+            {"d": [h.day for h in cal.holidays], "n": [h.name for h in cal.holidays]},
+        )
+
+
+def seed_templates(conn: Connection, profile: Profile) -> None:
+    """The profile's city-wide response templates (units add their own later)."""
+    for t in profile.templates:
+        conn.execute(
+            text(
+                "INSERT INTO response_templates (code, category_id, status, title, body)"
+                " VALUES (:code, (SELECT id FROM categories WHERE code = :category), :status,"
+                " :title, :body) ON CONFLICT (unit_id, category_id, code) DO UPDATE SET"
+                " status = excluded.status, title = excluded.title, body = excluded.body"
+            ),
+            t.model_dump(),
+        )
+
+
 def init_database(conn: Connection, profile: Profile, say: Callable[[str], None] = print) -> None:
     load_default_boundaries(conn, profile, say)
     seed_catalogue(conn, profile)
+    seed_calendar(conn, profile)
+    seed_templates(conn, profile)
     n = ensure_ward_units(conn, profile)
     say(f"{len(profile.categories)} categories, {len(profile.units)} city units, {n} ward units")

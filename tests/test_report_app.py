@@ -2,20 +2,165 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import Page, expect
+from sqlalchemy import Engine, text
+
+from tests.conftest import landmarks
+
+PHONE = {"width": 360, "height": 740}
+
+
+def no_tiles(page: Page) -> None:
+    """The city intranet case, and the tests' own: no tile server is reachable."""
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+
+
+def tap_map_at(page: Page, lat: float, lon: float) -> None:
+    """Centre the map on a place, then tap the middle of the map as a person would."""
+    page.evaluate(
+        "([lat, lon]) => GSReport.map.setView([lat, lon], 17, {animate: false})", [lat, lon]
+    )
+    box = page.locator("#map").bounding_box()
+    assert box
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def jpeg(width: int, height: int, gps: tuple[float, float] | None = None) -> bytes:
+    """A phone-sized photo, with the GPS position a phone camera writes when asked."""
+    image = Image.new("RGB", (width, height), (90, 140, 60))
+    exif = Image.Exif()
+    if gps:
+        lat, lon = gps
+
+        def dms(value: float) -> tuple[float, float, float]:
+            degrees = int(value)
+            minutes = int((value - degrees) * 60)
+            return (degrees, minutes, round(((value - degrees) * 60 - minutes) * 60, 4))
+
+        exif[0x8825] = {1: "N", 2: dms(lat), 3: "E", 4: dms(lon)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, exif=exif.tobytes())
+    return out.getvalue()
 
 
 def test_the_report_page_draws_the_wards_from_our_api_even_without_tiles(
     page: Page, artefacts: Path
 ) -> None:
-    # The city intranet case: no tile server is reachable.
-    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    no_tiles(page)
     page.goto("/")
     expect(page.locator("h1")).to_have_text("Gửi phản ánh")
-    wards = page.locator("#map path.leaflet-interactive, #map svg path")
+    wards = page.locator("#map svg path")
     expect(wards.first).to_be_attached()
     assert wards.count() >= 100  # Hanoi has 126 wards and communes
     expect(page.locator("#tiles-notice")).to_be_visible()
     page.screenshot(path=artefacts / "report-no-tiles.png")
+
+
+def test_a_citizen_pins_a_problem_sees_the_ward_attaches_a_photo_and_sends_it(
+    page: Page, artefacts: Path, engine: Engine
+) -> None:
+    place = next(m for m in landmarks() if m.ward_name == "Phường Hoàn Kiếm")
+    page.set_viewport_size(PHONE)
+    no_tiles(page)
+    page.goto("/")
+    page.screenshot(path=artefacts / "1-empty.png", full_page=True)
+
+    tap_map_at(page, place.lat, place.lon)
+    expect(page.locator("#ward-name")).to_have_text(place.ward_name)
+    expect(page.locator('#map path[stroke-width="3"]')).to_have_count(1)  # the ward outlined
+    page.get_by_label("Loại sự việc").select_option("garbage_uncollected")
+    expect(page.locator("#unit-name")).not_to_be_empty()
+    page.get_by_label("Mô tả ngắn").fill("Rác để ba ngày chưa thu gom trước cổng.")
+    page.set_input_files(
+        "#photos", files=[{"name": "rac.jpg", "mimeType": "image/jpeg", "buffer": jpeg(4000, 3000)}]
+    )
+    expect(page.locator("#photo-list img")).to_have_count(1)
+    page.get_by_label("Số điện thoại").fill("0912 345 678")
+    page.screenshot(path=artefacts / "2-filled.png", full_page=True)
+
+    page.get_by_role("button", name="Gửi phản ánh").click()
+    page.wait_for_url("**/r/*")
+    token = page.url.split("/r/")[1].split("?")[0]
+    page.screenshot(path=artefacts / "3-sent.png", full_page=True)
+
+    with engine.connect() as conn:
+        report = conn.execute(
+            text(
+                "SELECT r.description, r.reporter_phone, a.full_name AS ward,"
+                "       p.width, p.height"
+                "  FROM reports r JOIN areas a ON a.set_id = r.boundary_set_id"
+                "   AND a.code = r.ward_code JOIN report_photos p ON p.report_id = r.id"
+                " WHERE r.token = :token"
+            ),
+            {"token": token},
+        ).one()
+    assert report.description == "Rác để ba ngày chưa thu gom trước cổng."
+    assert report.reporter_phone == "0912 345 678"
+    assert report.ward == place.ward_name
+    # Made smaller in the browser before it was sent: 4000x3000 arrives as 1600x1200.
+    assert (report.width, report.height) == (1600, 1200)
+
+
+def test_a_pin_outside_the_city_is_refused_before_sending_with_the_servers_reason(
+    page: Page, artefacts: Path
+) -> None:
+    no_tiles(page)
+    page.goto("/")
+    tap_map_at(page, 20.8449, 106.6881)  # Hải Phòng
+    refusal = page.locator("#place-refused")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("outside the city limit")
+    page.get_by_label("Loại sự việc").select_option("flooding")
+    page.get_by_label("Mô tả ngắn").fill("Ngập sâu")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if r.method == "POST" else None)
+    page.get_by_role("button", name="Gửi phản ánh").click()
+    expect(page.locator("#form-error")).to_contain_text("outside the city limit")
+    assert requests == []  # nothing was sent
+    page.screenshot(path=artefacts / "refused.png", full_page=True)
+
+
+def test_a_photo_with_gps_places_the_pin_where_it_was_taken(page: Page) -> None:
+    place = next(m for m in landmarks() if m.ward_name == "Phường Kim Liên")
+    no_tiles(page)
+    page.goto("/")
+    page.set_input_files(
+        "#photos",
+        files=[
+            {
+                "name": "ga.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": jpeg(800, 600, gps=(place.lat, place.lon)),
+            }
+        ],
+    )
+    expect(page.locator("#ward-name")).to_have_text(place.ward_name)
+    pin = page.evaluate("[GSReport.state.lat, GSReport.state.lon]")
+    assert abs(pin[0] - place.lat) < 1e-5 and abs(pin[1] - place.lon) < 1e-5
+
+
+def test_keyboard_only_a_citizen_can_pin_choose_and_is_told_what_is_missing(
+    page: Page, artefacts: Path
+) -> None:
+    no_tiles(page)
+    page.goto("/")
+    # Skip link first, then the header's links; then the map itself, where Enter pins the centre.
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "map":
+            break
+    expect(page.locator("#map")).to_be_focused()
+    page.keyboard.press("ArrowUp")  # the map pans north a little
+    page.keyboard.press("Enter")
+    expect(page.locator("#ward-name")).not_to_be_empty()
+    page.locator("#send").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-error")).to_contain_text("Hãy chọn loại sự việc.")
+    expect(page.locator("#category")).to_be_focused()  # focus goes to the first problem
+    page.screenshot(path=artefacts / "keyboard.png", full_page=True)

@@ -6,6 +6,7 @@ to the same public API as any other client; every asset is served from ``/static
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.api import deps
+from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.config import Settings
 from geo_service.errors import ApiError
 from geo_service.i18n import LANG_COOKIE, LANGUAGES, Lang, messages_for
@@ -48,6 +50,8 @@ def map_config(
             "max_zoom": settings.tile_max_zoom,
         },
         "max_photos": settings.max_photos,
+        # Photos are made smaller in the browser: quicker on a phone's connection.
+        "photo_side": min(1600, settings.photo_max_side),
         "messages": messages_for(lang, ("map.", "status.", *prefixes)),
     }
 
@@ -67,6 +71,9 @@ async def report_page(
         {
             "city": profile.city,
             "attributions": await attributions(conn),
+            "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
+            "max_photos": settings.max_photos,
+            "description_max": settings.description_max_chars,
             "config": map_config(settings, profile, lang, ("report.", "nearby.")),
         },
     )

@@ -41,6 +41,12 @@
     });
   }
 
+  var WARD_STYLE = {
+    color: "#5b3e96", weight: 1, opacity: 0.7, fillColor: "#5b3e96", fillOpacity: 0.03,
+  };
+  var WARD_HIGHLIGHT = { weight: 3, opacity: 1, fillOpacity: 0.12 };
+
+  /* The boundary data's attribution is in the page footer; the map names only the tiles. */
   function makeMap(container, options) {
     var map = L.map(container, Object.assign({
       center: config.center, zoom: config.zoom, zoomControl: true, keyboard: true,
@@ -63,16 +69,25 @@
     map.attributionControl.setPrefix(false);
     var wards = L.geoJSON(null, {
       interactive: false,
-      style: { color: "#5b3e96", weight: 1, opacity: 0.7, fillColor: "#5b3e96", fillOpacity: 0.03 },
+      style: WARD_STYLE,
     }).addTo(map);
+    /* Outline one ward (the pin's), or none; remembered for when the wards arrive. */
+    var highlighted = null;
+    function highlightWard(code) {
+      highlighted = code;
+      wards.eachLayer(function (layer) {
+        layer.setStyle(layer.feature.id === code ? WARD_HIGHLIGHT : WARD_STYLE);
+        if (layer.feature.id === code) { layer.bringToFront(); }
+      });
+    }
     var ready = fetchJSON("/api/v1/boundaries/wards?simplify=15").then(function (res) {
       if (res.ok) {
         wards.addData(res.body);
-        if (res.body.attribution) { map.attributionControl.addAttribution(escapeHtml(res.body.attribution)); }
+        if (highlighted) { highlightWard(highlighted); }
       }
       return wards;
     });
-    return { map: map, wards: wards, wardsReady: ready };
+    return { map: map, wards: wards, wardsReady: ready, highlightWard: highlightWard };
   }
 
   window.GS = { config: config, t: t, el: el, escapeHtml: escapeHtml, fetchJSON: fetchJSON, makeMap: makeMap };

@@ -1,0 +1,238 @@
+"""What citizens do with a report after sending it: follow its public timeline with the
+secret token, rate the handling once it is resolved, say "me too" (+1) on an open report
+instead of filing a duplicate, and find the open reports near a pin before they file one.
+
+The timeline is public: it never holds a name, phone, e-mail or account of anyone, neither
+the reporter's nor the officials' (only "citizen", "staff" or "system"), nor internal notes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from geo_service.errors import ApiError
+from geo_service.queue import OPEN_SQL, OVERDUE_SQL
+from geo_service.workflow import follower_or_unknown
+
+METRES_PER_DEGREE = 111_320.0
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    satisfied: bool
+    stars: int = Field(ge=1, le=5)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+        | None
+    ) = Field(default=None, description="What is still wrong (shown publicly).")
+
+
+PHOTO_URLS = """coalesce((SELECT json_agg('/media/photos/' || p.file_name ORDER BY p.id)
+                            FROM report_photos p WHERE {where}), '[]'::json)"""
+
+TRACK_SQL = text(
+    f"""
+    WITH who AS (
+      SELECT r.id, 'reporter' AS role FROM reports r WHERE r.token = :token
+      UNION ALL
+      SELECT f.report_id, 'follower' FROM followers f WHERE f.token = :token
+      LIMIT 1)
+    SELECT who.role, r.status, m.status AS master_status,
+           m.closed_at + make_interval(days => :days) AS reopen_until,
+           m.closed_at + make_interval(days => :days) >= now() AS reopen_in_time,
+           EXISTS (SELECT 1 FROM ratings g WHERE g.report_id = r.id) AS rated,
+           CAST(json_build_object(
+             'id', r.id,
+             'category', c.code, 'category_name', c.name, 'category_name_en', c.name_en,
+             'description', r.description, 'address', r.address,
+             'lat', round(ST_Y(r.geom)::numeric, 6), 'lon', round(ST_X(r.geom)::numeric, 6),
+             'status', r.status,
+             'ward_code', r.ward_code, 'ward_name', a.name,
+             'unit_code', u.code, 'unit_name', u.name,
+             'created_at', r.created_at, 'updated_at', r.updated_at,
+             'deadline_at', r.deadline_at, 'closed_at', r.closed_at,
+             'overdue', {OVERDUE_SQL}, 'reopened', r.reopened,
+             'duplicate_of', r.duplicate_of, 'plus_ones', m.plus_ones,
+             'photos', {PHOTO_URLS.format(where="p.report_id = r.id AND p.event_id IS NULL")},
+             'timeline', coalesce((
+               SELECT json_agg(json_build_object(
+                        'at', e.at, 'from', e.from_status, 'to', e.to_status, 'by', e.actor,
+                        'reason', e.reason, 'comment', e.public_comment,
+                        'unit_code', eu.code, 'unit_name', eu.name,
+                        'photos', {PHOTO_URLS.format(where="p.event_id = e.id")})
+                      ORDER BY e.at, e.id)
+                 FROM report_events e LEFT JOIN units eu ON eu.id = e.unit_id
+                WHERE e.report_id = r.id
+                  AND (e.from_status IS DISTINCT FROM e.to_status
+                       OR e.public_comment IS NOT NULL OR e.reason IS NOT NULL)),
+               '[]'::json)) AS text) AS body
+      FROM who
+      JOIN reports r ON r.id = who.id
+      JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
+      JOIN categories c ON c.id = r.category_id
+      JOIN units u ON u.id = r.unit_id
+      LEFT JOIN areas a ON a.set_id = r.boundary_set_id AND a.code = r.ward_code
+    """
+)
+
+
+async def track(conn: AsyncConnection, token: str, *, reopen_days: int) -> dict[str, Any]:
+    """The public timeline of the report this token belongs to (a reporter's or a
+    follower's token), and what its holder may still do."""
+    row = (await conn.execute(TRACK_SQL, {"token": token, "days": reopen_days})).first()
+    if row is None:
+        raise ApiError(404, "no report has this tracking token", "token")
+    body: dict[str, Any] = json.loads(row.body)
+    reporter = row.role == "reporter"
+    body["you_are"] = row.role
+    body["can_rate"] = reporter and row.status == "resolved" and not row.rated
+    body["rated"] = bool(row.rated)
+    can_reopen = reporter and row.master_status == "resolved" and bool(row.reopen_in_time)
+    body["can_reopen"] = can_reopen
+    body["reopen_until"] = row.reopen_until.isoformat() if can_reopen else None
+    return body
+
+
+async def rate(conn: AsyncConnection, token: str, rating: RatingIn) -> dict[str, Any]:
+    """Store the reporter's one rating of a resolved report."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT r.id, r.status, EXISTS (SELECT 1 FROM ratings g WHERE g.report_id = r.id)"
+                " AS rated FROM reports r WHERE r.token = :token"
+            ),
+            {"token": token},
+        )
+    ).first()
+    if row is None:
+        await follower_or_unknown(conn, token, "rate")
+    if row.status != "resolved":
+        raise ApiError(
+            409, f"a report can be rated once it is resolved; this one is {row.status}", "token"
+        )
+    stored = (
+        await conn.execute(
+            text(
+                "INSERT INTO ratings (report_id, satisfied, stars, comment)"
+                " VALUES (:id, :satisfied, :stars, :comment)"
+                " ON CONFLICT (report_id) DO NOTHING RETURNING created_at"
+            ),
+            {"id": row.id, **rating.model_dump()},
+        )
+    ).first()
+    if row.rated or stored is None:
+        raise ApiError(409, "this report has already been rated (once per report)", "token")
+    return {"report_id": row.id, **rating.model_dump(), "created_at": stored.created_at}
+
+
+PLUS_ONE_SQL = text(
+    f"""
+    WITH m AS (
+      SELECT m.id, m.status, {OPEN_SQL.replace("r.", "m.")} AS open
+        FROM reports r JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
+       WHERE r.id = :id),
+    f AS (INSERT INTO followers (report_id) SELECT id FROM m WHERE open RETURNING token),
+    u AS (UPDATE reports r SET plus_ones = r.plus_ones + 1
+            FROM m WHERE r.id = m.id AND m.open RETURNING r.plus_ones)
+    SELECT m.id, m.status, m.open, f.token, u.plus_ones FROM m
+      LEFT JOIN f ON true LEFT JOIN u ON true
+    """
+)
+
+
+async def plus_one(conn: AsyncConnection, report_id: int) -> dict[str, Any]:
+    """Count one more citizen affected by an open report and give them a token to follow it
+    (a duplicate's +1 goes to its master). One statement: atomic on its own."""
+    row = (await conn.execute(PLUS_ONE_SQL, {"id": report_id})).first()
+    if row is None:
+        raise ApiError(404, f"no report with id {report_id}", "id")
+    if not row.open:
+        raise ApiError(
+            409, f"report {row.id} is {row.status}: only open reports can be supported", "id"
+        )
+    return {
+        "report_id": row.id,
+        "token": row.token,
+        "tracking_url": f"/r/{row.token}",
+        "plus_ones": row.plus_ones,
+    }
+
+
+async def nearby(
+    conn: AsyncConnection,
+    *,
+    lat: float,
+    lon: float,
+    category: str | None,
+    days: int,
+    limit: int = 20,
+) -> dict[str, Any]:
+    """Open reports of the same category group within the category's duplicate radius
+    (without a category: any group, the widest radius), filed in the last ``days`` days,
+    nearest first: the possible duplicates a citizen may +1 instead of reporting again."""
+    if category is not None:
+        cat = (
+            await conn.execute(
+                text(
+                    "SELECT group_code, duplicate_radius_m FROM categories"
+                    " WHERE code = :code AND active"
+                ),
+                {"code": category},
+            )
+        ).first()
+        if cat is None:
+            raise ApiError(422, f"category {category!r} is not a known category", "category")
+        group, radius = cat.group_code, float(cat.duplicate_radius_m)
+    else:
+        group = None
+        widest = text("SELECT coalesce(max(duplicate_radius_m), 50) FROM categories")
+        radius = float((await conn.execute(widest)).scalar_one())
+    degrees = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    rows = (
+        await conn.execute(
+            text(
+                f"""
+                WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+                SELECT coalesce(json_agg(x ORDER BY x.distance_m, x.id), '[]'::json)::text
+                  FROM (SELECT r.id, c.code AS category, c.name AS category_name,
+                               c.name_en AS category_name_en, r.status, r.description,
+                               r.address, r.created_at, r.plus_ones,
+                               round(ST_Y(r.geom)::numeric, 6) AS lat,
+                               round(ST_X(r.geom)::numeric, 6) AS lon,
+                               round(ST_Distance(r.geom::geography, pt.g::geography)::numeric, 1)
+                                 AS distance_m
+                          FROM reports r JOIN categories c ON c.id = r.category_id, pt
+                         WHERE {OPEN_SQL}
+                           AND r.geom && ST_Expand(pt.g, :degrees)
+                           AND ST_DWithin(r.geom::geography, pt.g::geography, :radius)
+                           AND r.created_at >= now() - make_interval(days => :days)
+                           AND (CAST(:group AS text) IS NULL OR c.group_code = :group)
+                         ORDER BY distance_m, r.id
+                         LIMIT :limit) x
+                """
+            ),
+            {
+                "lat": lat,
+                "lon": lon,
+                "degrees": degrees,
+                "radius": radius,
+                "days": days,
+                "group": group,
+                "limit": limit,
+            },
+        )
+    ).scalar_one()
+    return {"radius_m": radius, "days": days, "group": group, "reports": json.loads(rows)}
