@@ -20,6 +20,7 @@ from geo_service.api import (
     pages,
     reports,
     staff,
+    staff_pages,
     users,
 )
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
@@ -53,8 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     # citizens before reports: /api/v1/reports/nearby must not be read as a report id.
-    routers = (health, locate, auth, users, citizens, reports, staff, catalogue, open311, pages)
-    for module in routers:
+    routers = (health, locate, auth, users, citizens, reports, staff, catalogue, open311)
+    for module in (*routers, pages, staff_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.mount("/media/photos", StaticFiles(directory=settings.media_dir / "photos"), name="photos")

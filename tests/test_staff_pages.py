@@ -41,6 +41,11 @@ def two_units(client: httpx.Client, engine: Engine) -> dict[str, Any]:
     return {"ours": ours, "theirs": theirs}
 
 
+def no_tiles(page: Page) -> None:
+    """No tile server is reachable from the tests (nor from some city intranets)."""
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+
+
 def log_in(page: Page, username: str, password: str = DEFAULT_PASSWORD) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
@@ -56,6 +61,7 @@ def test_an_official_works_a_report_from_their_phone(
 ) -> None:
     ours, theirs = two_units["ours"], two_units["theirs"]
     page.set_viewport_size(PHONE)
+    no_tiles(page)
 
     page.goto("/staff")
     expect(page).to_have_url(LOGIN_FOR_QUEUE)  # sent to log in first
@@ -113,6 +119,7 @@ def test_a_stale_form_gets_told_someone_else_changed_the_report(
 ) -> None:
     ours = two_units["ours"]
     page.set_viewport_size(PHONE)
+    no_tiles(page)
     page.goto(f"/staff/reports/{ours['id']}")
     log_in(page, "official.hk")
     page.wait_for_url(f"**/staff/reports/{ours['id']}")
@@ -202,8 +209,8 @@ def test_a_planner_reads_any_units_queue_but_gets_no_transition_form(
     login_with_cookies(client, "city.planner")
     page = client.get("/staff", params={"unit": theirs["unit"]["code"]})
     assert page.status_code == 200
-    assert f"data-id=\"{theirs['id']}\"" in page.text
-    assert f"data-id=\"{ours['id']}\"" not in page.text
+    assert f'data-id="{theirs["id"]}"' in page.text
+    assert f'data-id="{ours["id"]}"' not in page.text
     report = client.get(f"/staff/reports/{ours['id']}")
     assert report.status_code == 200 and 'id="transition"' not in report.text
 
@@ -214,4 +221,4 @@ def test_an_official_cannot_pick_another_units_queue(
     login_with_cookies(client, "official.hk")
     response = client.get("/staff", params={"unit": two_units["theirs"]["unit"]["code"]})
     assert response.status_code == 404
-    assert f"data-id=\"{two_units['theirs']['id']}\"" not in response.text
+    assert f'data-id="{two_units["theirs"]["id"]}"' not in response.text

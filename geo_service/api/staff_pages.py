@@ -93,7 +93,7 @@ def _page(
 
 def _set_session_cookies(response: Response, login: auth.Login, settings: Settings) -> None:
     common: dict[str, Any] = {
-        "expires": login.expires_at,
+        "expires": login.expires_at.astimezone(dt.UTC),
         "path": "/",
         "samesite": "lax",
         "secure": settings.secure_cookies,
@@ -158,9 +158,9 @@ async def login_submit(
         )
         response.headers.update(headers)
         return response
-    response = RedirectResponse(_safe_next(next_path), status_code=303)
-    _set_session_cookies(response, login, settings)
-    return response
+    redirect = RedirectResponse(_safe_next(next_path), status_code=303)
+    _set_session_cookies(redirect, login, settings)
+    return redirect
 
 
 @router.post("/logout")
