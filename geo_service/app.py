@@ -14,6 +14,7 @@ from geo_service.api import (
     auth,
     catalogue,
     citizens,
+    clusters,
     health,
     locate,
     open311,
@@ -53,9 +54,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    # citizens before reports: /api/v1/reports/nearby must not be read as a report id.
-    routers = (health, locate, auth, users, citizens, reports, staff, catalogue, open311)
-    for module in (*routers, pages, staff_pages):
+    # citizens and clusters before reports: /api/v1/reports/nearby and /reports/clusters
+    # must not be read as a report id.
+    routers = (
+        health,
+        locate,
+        auth,
+        users,
+        citizens,
+        clusters,
+        reports,
+        staff,
+        catalogue,
+        open311,
+        pages,
+        staff_pages,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.mount("/media/photos", StaticFiles(directory=settings.media_dir / "photos"), name="photos")

@@ -76,19 +76,25 @@ def cmd_boundaries_load(args: argparse.Namespace) -> int:
             activate=args.activate,
         )
         if args.activate and args.level == "ward":
+            from geo_service import gazetteer
             from geo_service.seed import ensure_ward_units
 
-            ensure_ward_units(conn, load_profile(get_settings().city_profile))
+            profile = load_profile(get_settings().city_profile)
+            ensure_ward_units(conn, profile)
+            gazetteer.rebuild(conn, profile.gazetteer)
     print("\n".join(summary.lines()))
     return 0
 
 
 def cmd_boundaries_activate(args: argparse.Namespace) -> int:
+    from geo_service import gazetteer
     from geo_service.seed import ensure_ward_units
 
+    profile = load_profile(get_settings().city_profile)
     with _engine().begin() as conn:
         activate_set(conn, args.set)
-        ensure_ward_units(conn, load_profile(get_settings().city_profile))
+        ensure_ward_units(conn, profile)
+        gazetteer.rebuild(conn, profile.gazetteer)
     print(f"{args.set!r} is now active")
     return 0
 
@@ -188,6 +194,27 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_open311_keys(args: argparse.Namespace) -> int:
+    from geo_service.open311 import keys
+
+    if args.keys_cmd == "create":
+        with _engine().begin() as conn:
+            key_id, key = keys.create_key(conn, args.client)
+        print(f"created Open311 key {key_id} for {args.client.strip()!r}; it is shown only once:")
+        print(key)
+    elif args.keys_cmd == "list":
+        with _engine().connect() as conn:
+            for k in keys.list_keys(conn):
+                state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+                used = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never"
+                print(f"{k.id:5} {k.prefix}…  {k.client:30} {state:24} last used {used}")
+    elif args.keys_cmd == "revoke":
+        with _engine().begin() as conn:
+            keys.revoke_key(conn, args.id)
+        print(f"Open311 key {args.id} revoked")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from geo_service.demo import generate_demo_reports
 
@@ -271,6 +298,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("username")
     for s in u.choices.values():
         s.set_defaults(func=cmd_users)
+
+    o = sub.add_parser("open311", help="the Open311 GeoReport v2 endpoint").add_subparsers(
+        dest="open311_cmd", required=True
+    )
+    k = o.add_parser("keys", help="API keys of the clients that POST requests").add_subparsers(
+        dest="keys_cmd", required=True
+    )
+    s = k.add_parser("create", help="create a key for a client (printed once)")
+    s.add_argument("--client", required=True, help="who the key is for")
+    k.add_parser("list", help="list keys (never the keys themselves)")
+    s = k.add_parser("revoke", help="revoke a key: its client can no longer POST")
+    s.add_argument("id", type=int)
+    for s in k.choices.values():
+        s.set_defaults(func=cmd_open311_keys)
 
     s = sub.add_parser("demo-data", help="generate realistic demo reports")
     s.add_argument("--reports", type=int, required=True, metavar="N")

@@ -306,6 +306,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "map.open_report": {"vi": "Xem diễn biến", "en": "Open the timeline"},
     "map.legend": {"vi": "Chú giải", "en": "Legend"},
+    "map.help": {
+        "vi": "Số trong vòng tròn là số phản ánh ở khu vực đó: chọn để phóng to. Chọn một điểm "
+        "để xem phản ánh. Bàn phím: Tab đến điểm, Enter để mở.",
+        "en": "A number in a circle counts the reports there: select it to zoom in. Select a "
+        "dot to see its report. Keyboard: Tab to a dot, Enter to open it.",
+    },
 }
 
 

@@ -196,6 +196,10 @@ class Report(Base):
     reporter_email: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text, server_default="api")
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # Open311: answers to the category's extra questions, a linked photo, the client's key.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    media_url: Mapped[str | None] = mapped_column(Text)
+    open311_key_id: Mapped[int | None] = mapped_column(ForeignKey("open311_keys.id"))
 
 
 class ReportPhoto(Base):
@@ -289,3 +293,40 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(Text)
     ip: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Open311Key(Base):
+    """An API key of one Open311 client. Only the SHA-256 of the key is stored; ``prefix``
+    (its first characters) lets an operator tell keys apart in a list."""
+
+    __tablename__ = "open311_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(Text)
+    key_hash: Mapped[str] = mapped_column(Text, unique=True)
+    prefix: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PlaceName(Base):
+    """One way of writing a ward's name, normalised (no diacritics, lower case) for matching
+    a written address: today's names, and the pre-reform wards merged into it (``former``).
+    ``typed`` names carry their kind ("phường X"), which outranks a bare name."""
+
+    __tablename__ = "place_names"
+    __table_args__ = (
+        UniqueConstraint("area_id", "name_norm", "former"),
+        Index("place_names_set", "set_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    name_norm: Mapped[str] = mapped_column(Text)
+    former: Mapped[bool] = mapped_column(Boolean)
+    typed: Mapped[bool] = mapped_column(Boolean)

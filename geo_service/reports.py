@@ -4,6 +4,8 @@ read reports back as GeoJSON without the reporter's contact details."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
@@ -48,7 +50,7 @@ class ReportCreated(BaseModel):
     unit: dict[str, str]
     deadline_at: dt.datetime
     created_at: dt.datetime
-    location_source: Literal["pin", "photo"]
+    location_source: Literal["pin", "photo", "address"]
     photos: list[str]
 
 
@@ -61,10 +63,11 @@ CREATE_SQL = text(
            INSERT INTO reports (category_id, description, address, geom, location_source,
                                 boundary_set_id, ward_code, snapped_m, unit_id, priority,
                                 deadline_at, reporter_name, reporter_phone, reporter_email,
-                                source)
+                                source, attributes, media_url, open311_key_id)
            SELECT cat.id, :description, :address, pt.g, :location_source, loc.set_id,
                   loc.code, loc.snapped_m, gs_route(cat.id, pt.g, loc.code, :priority),
-                  :priority, gs_deadline(now(), cat.id), :name, :phone, :email, :source
+                  :priority, gs_deadline(now(), cat.id), :name, :phone, :email, :source,
+                  CAST(:attributes AS jsonb), :media_url, :open311_key_id
              FROM pt, loc, cat
             WHERE loc.code IS NOT NULL
            RETURNING *),
@@ -100,12 +103,19 @@ async def create_report(
     snap_m: float,
     city: str,
     source: str = "api",
+    located_by_address: bool = False,
+    attributes: Mapping[str, str | list[str]] | None = None,
+    media_url: str | None = None,
+    open311_key_id: int | None = None,
 ) -> ReportCreated:
     """Store and route one report with its photos and first event, or raise ApiError.
 
     It is one SQL statement, so it is atomic even on an autocommit connection: a report is
-    never stored without its event or photos, nor they without it."""
-    lat, lon, location_source = data.lat, data.lon, "pin"
+    never stored without its event or photos, nor they without it. Open311 requests come
+    through here too, with answers to the category's extra questions (``attributes``, checked
+    by the caller), a linked photo and the client's key; a position the caller derived from
+    a written address is marked as such."""
+    lat, lon, location_source = data.lat, data.lon, "address" if located_by_address else "pin"
     if lat is None or lon is None:
         if lat is not None or lon is not None:
             missing = "lon" if lon is None else "lat"
@@ -133,6 +143,9 @@ async def create_report(
                 "phone": data.phone,
                 "email": str(data.email) if data.email else None,
                 "source": source,
+                "attributes": json.dumps(dict(attributes or {}), ensure_ascii=False),
+                "media_url": media_url,
+                "open311_key_id": open311_key_id,
                 "photo_files": [p.file_name for p in photos],
                 "photo_widths": [p.width for p in photos],
                 "photo_heights": [p.height for p in photos],

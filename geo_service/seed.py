@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, text
 
 from boundaries.importer import Fields, LoadSummary, activate_set, load_boundary_set
+from geo_service import gazetteer
 from geo_service.profile import WEEKDAYS, Profile
 
 
@@ -204,3 +205,5 @@ def init_database(conn: Connection, profile: Profile, say: Callable[[str], None]
     seed_templates(conn, profile)
     n = ensure_ward_units(conn, profile)
     say(f"{len(profile.categories)} categories, {len(profile.units)} city units, {n} ward units")
+    names = gazetteer.rebuild(conn, profile.gazetteer)
+    say(f"gazetteer: {names} ward names")

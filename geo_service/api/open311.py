@@ -7,6 +7,7 @@ under /open311/v2/, is answered in the spec's errors array in the format the pat
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -14,12 +15,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from geo_service.api import deps
 from geo_service.config import Settings
 from geo_service.errors import ApiError, describe_validation_errors
-from geo_service.open311 import services
+from geo_service.open311 import keys, requests, services
 from geo_service.open311.formats import (
     FORMATS,
     MEDIA_TYPES,
@@ -160,6 +161,155 @@ async def service_definition(
         raise Open311Error(404, f"service_code {service_code!r} not found")
     attributes = services.attributes_of(profile).get(service_code, [])
     return document(fmt, "service_definition", services.definition(service_code, attributes))
+
+
+def _arguments(request: Request) -> dict[str, str]:
+    """Query arguments with the empty ones dropped: an empty argument means absent."""
+    return {k: v for k, v in request.query_params.items() if v != ""}
+
+
+def _requests_body(
+    request: Request, rows: list[Any], profile: Profile, notes: dict[int, list[Any]] | None
+) -> list[dict[str, Any]]:
+    media_base = str(request.base_url).rstrip("/") + "/media/photos"
+    tz = ZoneInfo(profile.city.timezone)
+    return [
+        requests.request_document(
+            row,
+            tz=tz,
+            city=profile.city.name,
+            media_base=media_base,
+            notes=notes[row.id] if notes is not None else None,
+        )
+        for row in rows
+    ]
+
+
+@router.get("/requests.{fmt}", summary="GET Service Requests")
+async def request_list(
+    request: Request,
+    fmt: str,
+    jurisdiction_id: Jurisdiction = None,
+    service_request_id: Annotated[
+        str | None, Query(description="Comma-separated ids; overrides every other filter.")
+    ] = None,
+    service_code: Annotated[str | None, Query(description="Comma-separated codes.")] = None,
+    start_date: Annotated[str | None, Query(description="W3C date-time.")] = None,
+    end_date: Annotated[
+        str | None, Query(description="W3C date-time; at most 90 days after start_date.")
+    ] = None,
+    status: Annotated[str | None, Query(description="open, closed or both.")] = None,
+    page: Annotated[str | None, Query(description="Extension: page number from 1.")] = None,
+    page_size: Annotated[str | None, Query(description="Extension: up to 1000.")] = None,
+    extensions: Annotated[
+        str | None, Query(description="Extension: true adds the ward and the public notes.")
+    ] = None,
+    lat: Annotated[str | None, Query(description="Extension: with long and radius.")] = None,
+    long: Annotated[str | None, Query(description="Extension: with lat and radius.")] = None,
+    radius: Annotated[str | None, Query(description="Extension: metres, default 500.")] = None,
+    bbox: Annotated[
+        str | None, Query(description="Extension: min_long,min_lat,max_long,max_lat.")
+    ] = None,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> Response:
+    """Requests newest first: by default those of the last 90 days, at most 1000."""
+    fmt = check_format(fmt)
+    check_jurisdiction(jurisdiction_id, settings, profile)
+    q = requests.parse_query(
+        _arguments(request),
+        tz=ZoneInfo(profile.city.timezone),
+        max_requests=settings.open311_max_requests,
+        max_days=settings.open311_max_days,
+        now=dt.datetime.now(dt.UTC),
+    )
+    rows = await requests.find_requests(conn, q)
+    notes = await requests.notes_of(conn, [r.id for r in rows]) if q.extensions else None
+    return document(fmt, "service_requests", _requests_body(request, rows, profile, notes))
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="GET Service Request")
+async def request_one(
+    request: Request,
+    service_request_id: str,
+    fmt: str,
+    jurisdiction_id: Jurisdiction = None,
+    extensions: Annotated[
+        str | None, Query(description="Extension: true adds the ward and the public notes.")
+    ] = None,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> Response:
+    """One request, in the same list shape as GET requests."""
+    fmt = check_format(fmt)
+    check_jurisdiction(jurisdiction_id, settings, profile)
+    if not service_request_id.isdigit() or not 1 <= int(service_request_id) < 2**63:
+        raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
+    row = await requests.find_request(conn, int(service_request_id))
+    if extensions not in (None, "", "true", "false"):
+        raise Open311Error(400, "extensions must be true or false")
+    notes = await requests.notes_of(conn, [row.id]) if extensions == "true" else None
+    return document(fmt, "service_requests", _requests_body(request, [row], profile, notes))
+
+
+@router.get("/tokens/{token}.{fmt}", summary="GET request_id from a token")
+async def token(
+    token: str,
+    fmt: str,
+    jurisdiction_id: Jurisdiction = None,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> Response:
+    """The request id behind a token (our tracking token)."""
+    fmt = check_format(fmt)
+    check_jurisdiction(jurisdiction_id, settings, profile)
+    request_id = await requests.find_token(conn, token)
+    body = [{"service_request_id": request_id, "token": token}]
+    return document(fmt, "service_requests", body)
+
+
+@router.post("/requests.{fmt}", summary="POST Service Request")
+async def request_create(
+    request: Request,
+    fmt: str,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    engine: AsyncEngine = Depends(deps.autocommit_engine),
+) -> Response:
+    """Create a request from a form-encoded body with an ``api_key``: stored and routed like a
+    report from our own API. Answers ``service_request_id``, ``service_notice``,
+    ``account_id``."""
+    fmt = check_format(fmt)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise Open311Error(400, "send the request form-encoded (application/x-www-form-urlencoded)")
+    form = await request.form(max_files=0, max_fields=200)
+    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    fields = dict(pairs)
+    async with engine.connect() as conn:
+        key_id = await keys.check_key(conn, fields.get("api_key"))
+        if key_id is None:
+            raise Open311Error(403, "api_key is missing, unknown or revoked")
+        check_jurisdiction(fields.get("jurisdiction_id"), settings, profile)
+        created = await requests.create_request(
+            conn,
+            pairs,
+            profile=profile,
+            key_id=key_id,
+            snap_m=settings.snap_distance_m,
+            description_max=settings.description_max_chars,
+        )
+    body = [
+        {
+            "service_request_id": created.id,
+            "service_notice": created.notice,
+            "account_id": created.account_id,
+        }
+    ]
+    return document(fmt, "service_requests", body)
 
 
 # Keep last: anything else under /open311/v2/ is a 404 in the spec's errors array.

@@ -20,6 +20,7 @@ from geo_service.config import Settings
 from geo_service.errors import ApiError
 from geo_service.i18n import LANG_COOKIE, LANGUAGES, Lang, messages_for
 from geo_service.profile import Profile
+from geo_service.queue import CLOSED_STATUSES, OPEN_STATUSES
 from geo_service.templating import page_lang, templates
 
 router = APIRouter(include_in_schema=False)
@@ -75,6 +76,35 @@ async def report_page(
             "max_photos": settings.max_photos,
             "description_max": settings.description_max_chars,
             "config": map_config(settings, profile, lang, ("report.", "nearby.")),
+        },
+    )
+
+
+@router.get("/map", response_class=HTMLResponse)
+async def public_map(
+    request: Request,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> HTMLResponse:
+    """The public map of reports: clustered by the server, filtered by kind and status."""
+    lang = page_lang(request)
+    config = map_config(settings, profile, lang, ())
+    config.update(
+        open_statuses=list(OPEN_STATUSES),
+        closed_statuses=list(CLOSED_STATUSES),
+        statuses=[*OPEN_STATUSES, *CLOSED_STATUSES],
+        report_page=None,
+    )
+    return templates.TemplateResponse(
+        request,
+        "map.html",
+        {
+            "city": profile.city,
+            "attributions": await attributions(conn),
+            "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
+            "statuses": [*OPEN_STATUSES, *CLOSED_STATUSES],
+            "config": config,
         },
     )
 

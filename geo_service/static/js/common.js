@@ -48,8 +48,10 @@
 
   /* The boundary data's attribution is in the page footer; the map names only the tiles. */
   function makeMap(container, options) {
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     var map = L.map(container, Object.assign({
       center: config.center, zoom: config.zoom, zoomControl: true, keyboard: true,
+      fadeAnimation: !still, zoomAnimation: !still, markerZoomAnimation: !still,
     }, options || {}));
     var notice = document.getElementById("tiles-notice");
     if (config.tiles.url) {
