@@ -38,6 +38,13 @@ TABS: dict[str, tuple[str, ...]] = {
     **{s: (s,) for s in queue.OPEN_STATUSES},
     "closed": queue.CLOSED_STATUSES,
 }
+TAB_LABELS = {
+    "open": "staff.tab_open",
+    "received": "staff.tab_received",
+    "acknowledged": "staff.tab_acknowledged",
+    "in_progress": "staff.tab_in_progress",
+    "closed": "staff.tab_closed",
+}
 
 
 def _safe_next(target: str | None) -> str:
@@ -237,7 +244,7 @@ async def queue_page(
         {
             "unit": unit_row,
             "tab": tab,
-            "tabs": list(TABS),
+            "tabs": TAB_LABELS,
             "tab_counts": {
                 name: sum(result["counts"].get(s, 0) for s in statuses)
                 for name, statuses in TABS.items()
