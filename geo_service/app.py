@@ -22,6 +22,7 @@ from geo_service.api import (
     reports,
     staff,
     staff_pages,
+    stats,
     users,
 )
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clusters,
         reports,
         staff,
+        stats,
         catalogue,
         open311,
         pages,

@@ -1,10 +1,12 @@
 """Realistic demo reports: clustered around the markets, lakes and main roads the city profile
 names, weighted by category, spread over the last twelve months with a plausible mix of
-statuses and a consistent event history.
+statuses and a consistent event history: about 70 % resolved (on time or late, counted in
+working hours), some transferred from the ward to a city unit, some reopened by the citizen,
+open ones past their deadline, and ratings that are about 62 % satisfied.
 
 Built for volume: numpy draws the points, COPY streams them into a staging table, and one
 INSERT ... SELECT routes them all with the same database functions (gs_locate, gs_route,
-gs_deadline) that route a live report. A million reports load in minutes.
+gs_deadline, gs_add_working_hours) that route a live report. A million reports load in minutes.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from geo_service.profile import Profile, load_profile
 
 METRES_PER_DEGREE = 111_320.0
 STATUS_MIX = {  # share of reports older than their deadline, by final status
-    "resolved": 0.70,
+    "resolved": 0.60,
     "rejected": 0.07,
-    "in_progress": 0.10,
-    "acknowledged": 0.06,
-    "received": 0.07,
+    "in_progress": 0.14,
+    "acknowledged": 0.09,
+    "received": 0.10,
 }
 PRIORITY_MIX = {"normal": 0.80, "high": 0.10, "low": 0.07, "urgent": 0.03}
 # When a demo report was acknowledged and taken in hand, as SQL over a row aliased {r}: the
@@ -149,15 +151,18 @@ def generate_demo_reports(
         created = [now - dt.timedelta(days=float(d)) for d in age_days]
         hours = np.array([cats[i].response_hours for i in cat_idx], dtype=float)
         status = _draw(rng, STATUS_MIX, m)
-        # A report still inside its deadline is more likely open.
-        young = age_days * 24 < hours
+        # Deadlines count working hours: a 40-hour week is about 4.2 hours of wall clock
+        # for each working hour. A report still inside its deadline is more likely open.
+        wall_hours = hours * 168 / 40
+        young = age_days * 24 < wall_hours
         status[young & (rng.uniform(0, 1, m) < 0.7)] = "received"
         # Old reports were mostly dealt with: a few stay open and overdue.
-        stale = (age_days * 24 > 3 * hours) & np.isin(
+        stale = (age_days * 24 > 3 * wall_hours) & np.isin(
             status, ["received", "acknowledged", "in_progress"]
         )
-        status[stale & (rng.uniform(0, 1, m) < 0.6)] = "resolved"
-        # Time to close: log-normal around the deadline; about one in six runs late.
+        status[stale & (rng.uniform(0, 1, m) < 0.45)] = "resolved"
+        # Time to close, in working hours: log-normal around the deadline; about one in
+        # four or five runs late.
         close_h = hours * rng.lognormal(mean=-0.45, sigma=0.6, size=m)
         priority = _draw(rng, PRIORITY_MIX, m)
         say(f"drew {m:,} candidate points in {time.monotonic() - started:.1f}s")
@@ -217,7 +222,7 @@ def generate_demo_reports(
                   FROM (SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g,
                                CASE WHEN status IN ('resolved', 'rejected') THEN
                                  greatest(created_at + interval '5 minutes',
-                                          least(created_at + close_hours * interval '1 hour',
+                                          least(gs_add_working_hours(created_at, close_hours),
                                                 :now - interval '1 minute'))
                                END AS closed_at
                           FROM demo_staging) s
@@ -237,42 +242,129 @@ def generate_demo_reports(
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE reports"))
         conn.execute(text("ANALYZE report_events"))
+        conn.execute(text("ANALYZE ratings"))
     say(f"{stored:,} demo reports with their histories in {time.monotonic() - started:.1f}s")
     return int(stored)
 
 
+# Which demo reports had a transfer, a reopening or a rating: decided by a hash of the id
+# (hashint8extended with a salt per question), so the report row, its events and its
+# rating agree without storing the choice anywhere.
+def _chance(salt: int) -> str:
+    return f"(abs(hashint8extended(r.id, {salt})) % 1000) / 1000.0"
+
+
+WARD_COMMITTEE = (
+    "(SELECT wu.id FROM units wu WHERE wu.kind = 'ward_committee' AND wu.ward_code = r.ward_code)"
+)
+# About 6 % of reports for a city unit first went to the ward's People's Committee, which
+# transferred them ten minutes later (their deadline restarted then).
+TRANSFERRED = f"""({_chance(1)} < 0.06 AND r.created_at < :now - interval '1 day'
+    AND (r.closed_at IS NULL OR r.closed_at > r.created_at + interval '1 hour')
+    AND r.unit_id IS DISTINCT FROM {WARD_COMMITTEE})"""
+# Some old reports waiting as received were resolved once and reopened by their reporter.
+REOPENED = f"""({_chance(2)} < 0.35 AND r.status = 'received'
+    AND r.created_at < :now - interval '3 days')"""
+FIRST_CLOSE = "w.work_at + interval '2 hours'"
+REOPEN_AT = f"{FIRST_CLOSE} + interval '20 hours'"
+
+
 def _write_histories(conn: Connection, first_id: int, now: dt.datetime) -> None:
-    """Events consistent with each demo report's status: received, then acknowledged and in
-    progress at plausible times, then resolved or rejected at closed_at."""
+    """Events consistent with each demo report's status: received (perhaps transferred from
+    the ward first), then acknowledged and in progress at plausible times, then resolved or
+    rejected at closed_at (or resolved and reopened by the citizen); ratings for some of the
+    resolved ones, more often satisfied when the unit kept its deadline."""
+    params = {"first": first_id, "now": now}
+    conn.execute(
+        text(
+            f"""
+            UPDATE reports r
+               SET deadline_at = gs_deadline(r.created_at + interval '10 minutes',
+                                             r.category_id),
+                   updated_at = greatest(r.updated_at, r.created_at + interval '10 minutes'),
+                   version = r.version + 2
+             WHERE r.id > :first AND r.source = 'demo' AND {TRANSFERRED}
+            """
+        ),
+        params,
+    )
+    conn.execute(
+        text(
+            f"""
+            UPDATE reports r
+               SET reopened = true, updated_at = {REOPEN_AT},
+                   deadline_at = gs_deadline({REOPEN_AT}, r.category_id),
+                   version = r.version + 4
+              FROM reports r0 {MILESTONES.format(r="r0")}
+             WHERE r0.id = r.id AND r.id > :first AND r.source = 'demo' AND {REOPENED}
+            """
+        ),
+        params,
+    )
     steps = f"""
-        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at, a.ack_at, w.work_at
+        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at, a.ack_at, w.work_at,
+               r.reopened, {TRANSFERRED} AS transferred, {WARD_COMMITTEE} AS ward_unit,
+               {FIRST_CLOSE} AS first_close, {REOPEN_AT} AS reopen_at
           FROM reports r
           {MILESTONES.format(r="r")}
          WHERE r.id > :first AND r.source = 'demo'
     """
+    transfer_at = "s.created_at + interval '10 minutes'"
     conn.execute(
         text(
             f"""
             INSERT INTO report_events (report_id, at, actor, from_status, to_status, unit_id,
-                                       public_comment)
-            SELECT s.id, e.at, e.actor, e.from_status, e.to_status, s.unit_id, e.comment
+                                       reason, public_comment)
+            SELECT s.id, e.at, e.actor, e.from_status, e.to_status,
+                   CASE WHEN e.step IN (1, 11) AND s.transferred THEN s.ward_unit
+                        ELSE s.unit_id END,
+                   e.reason, e.comment
               FROM ({steps}) s
              CROSS JOIN LATERAL (VALUES
-                (1, s.created_at, 'citizen', NULL, 'received', NULL),
-                (2, s.ack_at, 'staff', 'received', 'acknowledged',
+                (1, s.created_at, 'citizen', NULL, 'received', NULL, NULL),
+                (11, {transfer_at}, 'staff', 'received', 'transferred', 'not_competent',
+                 'Chuyển đơn vị có thẩm quyền xử lý.'),
+                (12, {transfer_at}, 'system', 'transferred', 'received', NULL, NULL),
+                (2, s.ack_at, 'staff', 'received', 'acknowledged', NULL,
                  'Đã tiếp nhận, đang kiểm tra hiện trường.'),
-                (3, s.work_at, 'staff', 'acknowledged', 'in_progress', 'Đang xử lý.'),
-                (4, s.closed_at, 'staff', 'in_progress', 'resolved', 'Đã xử lý xong.'),
-                (5, s.closed_at, 'staff', 'received', 'rejected',
-                 'Không thuộc thẩm quyền hoặc đã được xử lý trước đó.')
-             ) AS e(step, at, actor, from_status, to_status, comment)
+                (3, s.work_at, 'staff', 'acknowledged', 'in_progress', NULL, 'Đang xử lý.'),
+                (4, s.closed_at, 'staff', 'in_progress', 'resolved', NULL, 'Đã xử lý xong.'),
+                (5, s.closed_at, 'staff', 'received', 'rejected', 'not_competent',
+                 'Không thuộc thẩm quyền hoặc đã được xử lý trước đó.'),
+                (6, s.first_close, 'staff', 'in_progress', 'resolved', NULL, 'Đã xử lý xong.'),
+                (7, s.reopen_at, 'citizen', 'resolved', 'received', 'not_fixed',
+                 'Vẫn chưa được xử lý, đề nghị kiểm tra lại.')
+             ) AS e(step, at, actor, from_status, to_status, reason, comment)
              WHERE e.step = 1
-                OR (e.step = 2 AND s.status IN ('acknowledged', 'in_progress', 'resolved'))
-                OR (e.step = 3 AND s.status IN ('in_progress', 'resolved'))
+                OR (e.step IN (11, 12) AND s.transferred)
+                OR (e.step = 2 AND (s.status IN ('acknowledged', 'in_progress', 'resolved')
+                                    OR s.reopened))
+                OR (e.step = 3 AND (s.status IN ('in_progress', 'resolved') OR s.reopened))
                 OR (e.step = 4 AND s.status = 'resolved')
                 OR (e.step = 5 AND s.status = 'rejected')
-             ORDER BY s.id, e.step
+                OR (e.step IN (6, 7) AND s.reopened)
+             ORDER BY s.id, e.at, e.step
             """
         ),
-        {"first": first_id, "now": now},
+        params,
+    )
+    conn.execute(
+        text(
+            f"""
+            INSERT INTO ratings (report_id, satisfied, stars, comment, created_at)
+            SELECT r.id, x.satisfied,
+                   CASE WHEN x.satisfied THEN 4 + (r.id % 2) ELSE 1 + (r.id % 3) END,
+                   CASE WHEN x.satisfied THEN 'Cảm ơn, xử lý nhanh.'
+                        ELSE 'Xử lý chậm, chưa triệt để.' END,
+                   least(r.closed_at + make_interval(hours => (1 + r.id % 72)::int),
+                         :now - interval '1 second')
+              FROM reports r
+             CROSS JOIN LATERAL (
+               SELECT {_chance(4)} < CASE WHEN r.closed_at <= r.deadline_at THEN 0.70
+                                          ELSE 0.35 END AS satisfied) x
+             WHERE r.id > :first AND r.source = 'demo' AND r.status = 'resolved'
+               AND {_chance(3)} < 0.45
+            """
+        ),
+        params,
     )

@@ -56,3 +56,30 @@ def test_demo_reports_are_routed_clustered_and_have_consistent_histories(
     # Clustered: tiny central Hoàn Kiếm (0.2 % of the city's area) gets far more than 0.2 %.
     assert r.hoan_kiem > 2000 * 0.01
     assert broken_histories == 0
+    with engine.connect() as conn:
+        life = conn.execute(
+            text(
+                """
+                SELECT count(*) FILTER (WHERE r.reopened) AS reopened,
+                       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM report_events e
+                                          WHERE e.report_id = r.id
+                                            AND e.to_status = 'transferred')) AS transferred,
+                       count(*) FILTER (WHERE r.status NOT IN ('resolved', 'rejected')
+                                          AND r.deadline_at < now()) AS overdue,
+                       count(g.report_id) * 1.0 / count(*) FILTER (WHERE r.status = 'resolved')
+                         AS rated,
+                       avg(g.satisfied::int) AS satisfied,
+                       count(*) FILTER (WHERE g.created_at < r.closed_at
+                                           OR g.report_id IS NOT NULL
+                                              AND r.status <> 'resolved') AS odd_ratings,
+                       count(*) FILTER (WHERE r.deadline_at
+                                              < gs_deadline(r.created_at, r.category_id))
+                         AS early_deadlines
+                  FROM reports r LEFT JOIN ratings g ON g.report_id = r.id
+                 WHERE r.source = 'demo'
+                """
+            )
+        ).one()
+    assert life.reopened > 0 and life.transferred > 20 and life.overdue > 0
+    assert 0.35 < life.rated < 0.55 and 0.55 < life.satisfied < 0.70  # iHanoi: about 62 %
+    assert life.odd_ratings == 0 and life.early_deadlines == 0
