@@ -17,6 +17,7 @@ from geo_service.api import (
     clusters,
     health,
     locate,
+    maps,
     open311,
     pages,
     reports,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311,
         pages,
         staff_pages,
+        maps,
     )
     for module in routers:
         app.include_router(module.router)
