@@ -44,7 +44,14 @@ class Scope:
 
     unit_id: int | None
 
+    # For lookups by id: one row either way, so one statement serves every caller.
     SQL = "(CAST(:scope_unit AS int) IS NULL OR r.unit_id = CAST(:scope_unit AS int))"
+
+    @property
+    def unit_filter(self) -> str:
+        """For lists and counts: a plain ``r.unit_id = ...`` the planner can use an index
+        for, even in a generic (prepared) plan, where the OR form above would defeat it."""
+        return "true" if self.unit_id is None else "r.unit_id = :scope_unit"
 
     @property
     def params(self) -> dict[str, Any]:
@@ -69,10 +76,10 @@ def _text_pattern(value: str) -> str:
     return "%" + "%".join(escaped.split()) + "%"
 
 
-def _where(f: QueueFilter, params: dict[str, Any]) -> list[str]:
+def _where(scope: Scope, f: QueueFilter, params: dict[str, Any]) -> list[str]:
     """The WHERE terms of every filter except status and overdue (the counts break those
     down themselves)."""
-    where = [Scope.SQL, COUNTED_SQL]
+    where = [scope.unit_filter, COUNTED_SQL]
     if f.categories:
         where.append("r.category_id IN (SELECT id FROM categories WHERE code = ANY(:categories))")
         params["categories"] = list(f.categories)
@@ -180,7 +187,7 @@ async def queue_page(
     """One page of the queue plus, under the same filters, the count per status, the open
     and overdue counts, and how many match the status/overdue filter (``total``)."""
     params: dict[str, Any] = {**scope.params}
-    where = _where(f, params)
+    where = _where(scope, f, params)
     counts_sql = text(
         f"""
         SELECT r.status, count(*) AS n, count(*) FILTER (WHERE {OVERDUE_SQL}) AS overdue
