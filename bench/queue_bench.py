@@ -44,6 +44,9 @@ def prepare(settings: Settings, reports: int, keep: bool) -> None:
                 have = conn.execute(text("SELECT count(*) FROM reports")).scalar_one()
             if have >= reports:
                 print(f"using the {have:,} reports already in {make_url(url).database}")
+                db.migrate(url)  # new indexes, if any
+                with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
+                    conn.execute(text("VACUUM ANALYZE reports"))
                 return
         except Exception:  # no database yet: build it
             pass
