@@ -43,18 +43,10 @@ class ReopenIn(BaseModel):
 PHOTO_URLS = """coalesce((SELECT json_agg('/media/photos/' || p.file_name ORDER BY p.id)
                             FROM report_photos p WHERE {where}), '[]'::json)"""
 
-TRACK_SQL = text(
-    f"""
-    WITH who AS (
-      SELECT r.id, 'reporter' AS role FROM reports r WHERE r.token = :token
-      UNION ALL
-      SELECT f.report_id, 'follower' FROM followers f WHERE f.token = :token
-      LIMIT 1)
-    SELECT who.role, r.status, m.status AS master_status,
-           m.closed_at + make_interval(days => :days) AS reopen_until,
-           m.closed_at + make_interval(days => :days) >= now() AS reopen_in_time,
-           EXISTS (SELECT 1 FROM ratings g WHERE g.report_id = r.id) AS rated,
-           CAST(json_build_object(
+# A report as its public pages show it, with its public timeline: needs ``r`` (the report),
+# ``m`` (its master, itself unless a duplicate), ``c``, ``u`` and ``a`` joined as in TRACK_SQL.
+PUBLIC_REPORT_JSON = f"""
+    CAST(json_build_object(
              'id', r.id,
              'category', c.code, 'category_name', c.name, 'category_name_en', c.name_en,
              'description', r.description, 'address', r.address,
@@ -78,7 +70,21 @@ TRACK_SQL = text(
                 WHERE e.report_id = r.id
                   AND (e.from_status IS DISTINCT FROM e.to_status
                        OR e.public_comment IS NOT NULL OR e.reason IS NOT NULL)),
-               '[]'::json)) AS text) AS body
+               '[]'::json)) AS text)
+"""
+
+TRACK_SQL = text(
+    f"""
+    WITH who AS (
+      SELECT r.id, 'reporter' AS role FROM reports r WHERE r.token = :token
+      UNION ALL
+      SELECT f.report_id, 'follower' FROM followers f WHERE f.token = :token
+      LIMIT 1)
+    SELECT who.role, r.status, m.status AS master_status,
+           m.closed_at + make_interval(days => :days) AS reopen_until,
+           m.closed_at + make_interval(days => :days) >= now() AS reopen_in_time,
+           EXISTS (SELECT 1 FROM ratings g WHERE g.report_id = r.id) AS rated,
+           {PUBLIC_REPORT_JSON} AS body
       FROM who
       JOIN reports r ON r.id = who.id
       JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)

@@ -9,14 +9,24 @@ knows ``lang`` ("vi" or "en"), ``other_lang``, ``_`` (the translator: ``_("repor
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import Request
 from starlette.templating import Jinja2Templates
 
 from geo_service.config import PACKAGE_DIR
-from geo_service.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Lang, negotiate, translator
+from geo_service.i18n import (
+    LANG_COOKIE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    MESSAGES,
+    Lang,
+    negotiate,
+    translator,
+)
 
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 
@@ -36,6 +46,8 @@ def _language_context(request: Request) -> dict[str, Any]:
         "other_lang": next(code for code in LANGUAGES if code != lang),
         "languages": LANGUAGE_NAMES,
         "_": translator(lang),
+        # A text for a code that may have none (a reason a later version adds): the code.
+        "t_or": lambda key, fallback: MESSAGES[key][lang] if key in MESSAGES else fallback,
         "current_path": path,
     }
 
@@ -47,4 +59,15 @@ env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def when(value: str | dt.datetime | None, timezone: str) -> str:
+    """A timestamp as people in the city read it: local time, day/month/year."""
+    if value is None:
+        return ""
+    at = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M %d/%m/%Y")
+
+
+env.filters["when"] = when
 templates = Jinja2Templates(env=env, context_processors=[_language_context])

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
+import httpx
 from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
 from tests.conftest import landmarks
+from tests.stories import file_report, moved, official
 
 PHONE = {"width": 360, "height": 740}
 
@@ -85,6 +88,13 @@ def test_a_citizen_pins_a_problem_sees_the_ward_attaches_a_photo_and_sends_it(
     page.get_by_role("button", name="Gửi phản ánh").click()
     page.wait_for_url("**/r/*")
     token = page.url.split("/r/")[1].split("?")[0]
+    # The tracking page: the link to keep, the report, its timeline so far.
+    expect(page.get_by_label("Đường dẫn theo dõi")).to_have_value(re.compile(f"/r/{token}$"))
+    expect(page.locator("h1")).to_contain_text("Rác thải không được thu gom")
+    expect(page.locator("#timeline li")).to_have_count(1)
+    expect(page.locator("#timeline")).to_contain_text("Đã tiếp nhận")
+    expect(page.locator(".photo-list img")).to_have_count(1)
+    assert "0912" not in page.content()  # the reporter's phone is never shown
     page.screenshot(path=artefacts / "3-sent.png", full_page=True)
 
     with engine.connect() as conn:
@@ -164,3 +174,62 @@ def test_keyboard_only_a_citizen_can_pin_choose_and_is_told_what_is_missing(
     expect(page.locator("#form-error")).to_contain_text("Hãy chọn loại sự việc.")
     expect(page.locator("#category")).to_be_focused()  # focus goes to the first problem
     page.screenshot(path=artefacts / "keyboard.png", full_page=True)
+
+
+def test_the_tracking_link_shows_the_timeline_and_the_rating_form_once_resolved(
+    page: Page, client: httpx.Client, engine: Engine, artefacts: Path
+) -> None:
+    created = file_report(client)
+    staff = official(client, engine, "urenco")
+    moved(client, staff, created["id"], "in_progress", public_comment="Đã cử xe đến.")
+    page.goto(f"/r/{created['token']}")
+    expect(page.locator("#timeline li")).to_have_count(2)
+    expect(page.locator("#timeline")).to_contain_text("Đã cử xe đến.")
+    expect(page.locator("#rating-form")).to_have_count(0)  # not resolved yet
+
+    moved(client, staff, created["id"], "resolved", public_comment="Đã thu gom xong.")
+    page.reload()
+    expect(page.locator("#status")).to_have_text("Đã xử lý xong")
+    form = page.locator("#rating-form")
+    expect(form).to_be_visible()
+    form.get_by_role("button", name="Gửi đánh giá").click()  # nothing chosen yet
+    expect(page.locator("#rating-error")).to_contain_text("Hãy cho biết")
+    form.get_by_label("Rồi").check()
+    form.get_by_label("4 sao").check()
+    form.get_by_label("Nhận xét (không bắt buộc)").fill("Sạch sẽ rồi, cảm ơn.")
+    page.screenshot(path=artefacts / "rating.png", full_page=True)
+    form.get_by_role("button", name="Gửi đánh giá").click()
+    expect(page.locator("#rated")).to_have_text("Cảm ơn bạn đã đánh giá.")
+    rating = client.get(f"/api/v1/track/{created['token']}").json()
+    assert rating["rated"] is True and rating["can_rate"] is False
+    page.screenshot(path=artefacts / "rated.png", full_page=True)
+
+
+def test_an_unknown_tracking_code_says_so(page: Page) -> None:
+    response = page.goto("/r/not-a-real-token-123")
+    assert response is not None and response.status == 404
+    expect(page.locator("[role=alert]")).to_have_text("Không tìm thấy phản ánh với mã này.")
+
+
+def test_a_citizen_sees_the_same_problem_nearby_and_adds_a_plus_one_instead(
+    page: Page, client: httpx.Client, artefacts: Path
+) -> None:
+    place = next(m for m in landmarks() if m.ward_name == "Phường Hai Bà Trưng")
+    first = file_report(
+        client, "broken_street_light", lat=place.lat, lon=place.lon, description="Đèn tắt cả tuần"
+    )
+    no_tiles(page)
+    page.goto("/")
+    tap_map_at(page, place.lat + 0.0001, place.lon)  # ~11 m away
+    expect(page.locator("#ward-name")).to_have_text(place.ward_name)
+    page.get_by_label("Loại sự việc").select_option("broken_street_light")
+    nearby = page.locator("#nearby")
+    expect(nearby).to_be_visible()
+    expect(nearby).to_contain_text("Đèn tắt cả tuần")
+    page.screenshot(path=artefacts / "nearby.png", full_page=True)
+    nearby.get_by_role("button", name=re.compile(f"#{first['id']}$")).click()
+    page.wait_for_url("**/r/*?followed=1")
+    expect(page.locator(".notice.success")).to_contain_text("Đã ghi nhận")
+    assert page.url.split("/r/")[1].split("?")[0] != first["token"]  # a follower's own token
+    public = client.get(f"/api/v1/track/{first['token']}").json()
+    assert public["plus_ones"] == 1

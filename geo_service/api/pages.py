@@ -1,4 +1,5 @@
-"""The public web app's pages: report a problem (``/``), and the language switch.
+"""The public web app's pages: report a problem (``/``), follow it (``/r/{token}``), the public
+map (``/map``) and a report's public page (``/reports/{id}``), and the language switch.
 
 The pages are server-rendered shells (Jinja2, ``geo_service/templates/``) whose scripts talk
 to the same public API as any other client; every asset is served from ``/static``.
@@ -7,13 +8,15 @@ to the same public API as any other client; every asset is served from ``/static
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from geo_service import citizens
 from geo_service.api import deps
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.config import Settings
@@ -22,6 +25,7 @@ from geo_service.i18n import LANG_COOKIE, LANGUAGES, Lang, messages_for
 from geo_service.profile import Profile
 from geo_service.queue import CLOSED_STATUSES, OPEN_STATUSES
 from geo_service.templating import page_lang, templates
+from geo_service.timeline import public_report
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +34,7 @@ ATTRIBUTIONS_SQL = text(
     "ORDER BY attribution"
 )
 ONE_YEAR = 365 * 24 * 3600
+TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")  # as /api/v1/track/{token} accepts
 
 
 async def attributions(conn: AsyncConnection) -> list[str]:
@@ -94,7 +99,7 @@ async def public_map(
         open_statuses=list(OPEN_STATUSES),
         closed_statuses=list(CLOSED_STATUSES),
         statuses=[*OPEN_STATUSES, *CLOSED_STATUSES],
-        report_page=None,
+        report_page="/reports/{id}",
     )
     return templates.TemplateResponse(
         request,
@@ -106,6 +111,68 @@ async def public_map(
             "statuses": [*OPEN_STATUSES, *CLOSED_STATUSES],
             "config": config,
         },
+    )
+
+
+@router.get("/r/{token}", response_class=HTMLResponse)
+async def tracking_page(
+    request: Request,
+    token: Annotated[str, Path(max_length=64)],
+    sent: bool = False,
+    followed: bool = False,
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> HTMLResponse:
+    """The secret tracking page: the report's timeline (the data of /api/v1/track/{token}),
+    the rating form once it is resolved, and reopening while that is allowed."""
+    report: dict[str, Any] | None = None
+    if TOKEN.fullmatch(token):
+        try:
+            report = await citizens.track(conn, token, reopen_days=settings.reopen_days)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+    return templates.TemplateResponse(
+        request,
+        "track.html",
+        {
+            "city": profile.city,
+            "report": report,
+            "token": token if report else None,
+            "tracking_url": str(request.base_url) + f"r/{token}",
+            "sent": sent,
+            "followed": followed,
+            "config": {
+                "lang": page_lang(request),
+                "messages": messages_for(page_lang(request), ("track.", "report.network_error")),
+            },
+        },
+        status_code=200 if report else 404,
+        headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+async def public_report_page(
+    request: Request,
+    report_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> HTMLResponse:
+    """A report's public page, opened from the public map: its state and timeline."""
+    report: dict[str, Any] | None
+    try:
+        report = await public_report(conn, report_id)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        report = None
+    return templates.TemplateResponse(
+        request,
+        "track.html",
+        {"city": profile.city, "report": report, "token": None, "sent": False, "followed": False},
+        status_code=200 if report else 404,
     )
 
 

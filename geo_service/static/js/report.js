@@ -112,12 +112,57 @@
     $("nearby-list").textContent = "";
   }
 
+  var nearbySeq = 0;
+
   function loadNearby() {
-    if (window.GSNearby && state.located && $("category").value) {
-      window.GSNearby.load(state.lat, state.lon, $("category").value);
-    } else {
-      hideNearby();
-    }
+    var code = $("category").value;
+    if (!state.located || !code) { hideNearby(); return; }
+    var mine = ++nearbySeq;
+    var url = "/api/v1/reports/nearby?lat=" + state.lat.toFixed(7) + "&lon=" + state.lon.toFixed(7) +
+      "&category=" + encodeURIComponent(code);
+    GS.fetchJSON(url).then(function (res) {
+      if (mine !== nearbySeq) { return; }
+      if (!res.ok || !res.body.reports.length) { hideNearby(); return; }
+      var list = $("nearby-list");
+      list.textContent = "";
+      res.body.reports.slice(0, 5).forEach(function (r) { list.appendChild(nearbyItem(r)); });
+      $("nearby").hidden = false;
+    });
+  }
+
+  function nearbyItem(r) {
+    var name = config.lang === "en" && r.category_name_en ? r.category_name_en : r.category_name;
+    var text = r.description.length > 140 ? r.description.slice(0, 140) + "…" : r.description;
+    var button = GS.el("button", {
+      type: "button", class: "plus-one", text: t("nearby.plus_one"),
+      "aria-label": t("nearby.plus_one") + ": " + name + " #" + r.id,
+    });
+    var error = GS.el("p", { class: "error", role: "alert" });
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      GS.fetchJSON("/api/v1/reports/" + r.id + "/plus-one", { method: "POST" }).then(function (res) {
+        if (res.ok) {
+          window.location.assign(res.body.tracking_url + "?followed=1");
+          return;
+        }
+        error.textContent = t("report.error") + " " + (res.body.detail || res.status);
+        button.disabled = false;
+      }, function () {
+        error.textContent = t("report.network_error");
+        button.disabled = false;
+      });
+    });
+    var facts = [t("nearby.metres", { m: Math.round(r.distance_m) })];
+    if (r.plus_ones) { facts.push(t("nearby.followers", { n: r.plus_ones })); }
+    return GS.el("li", {}, [
+      GS.el("p", {}, [
+        GS.el("strong", { text: name + " #" + r.id }), " ",
+        GS.el("span", { class: "badge status-" + r.status, text: t("status." + r.status) }),
+      ]),
+      GS.el("p", { text: text }),
+      GS.el("p", { class: "hint", text: facts.join(" · ") }),
+      button, error,
+    ]);
   }
 
   $("category").addEventListener("change", function () {
