@@ -17,6 +17,7 @@ from geo_service.api import (
     clusters,
     health,
     locate,
+    maps,
     open311,
     pages,
     reports,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogue,
         open311,
         pages,
+        maps,
     )
     for module in routers:
         app.include_router(module.router)

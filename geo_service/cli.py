@@ -317,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reports", type=int, required=True, metavar="N")
     s.add_argument("--seed", type=int, default=2025)
     s.set_defaults(func=cmd_demo)
+
+    from maps.cli import add_parser as add_map_parser
+
+    add_map_parser(sub)
     return p
 
 

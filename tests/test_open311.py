@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
 from geo_service.config import Settings
-from geo_service.profile import load_profile
+from geo_service.profile import Attribute, CategorySeed, load_profile
 from tests.conftest import cli
 
 V2 = "/open311/v2"
@@ -692,3 +693,23 @@ def test_one_request_and_a_token_lookup(client: httpx.Client, fmt: str) -> None:
     assert_error(client.get(f"{V2}/requests/abc.{fmt}"), 404, fmt, "abc")
     r = client.get(f"{V2}/requests/{ours['id']}.{fmt}", params={"jurisdiction_id": "x.example"})
     assert_error(r, 404, fmt, "jurisdiction_id")
+
+
+def test_a_city_profile_with_a_malformed_question_is_refused_at_load() -> None:
+    base = {"code": "x", "description": "?"}
+    for bad, words in [
+        ({**base, "datatype": "singlevaluelist"}, "needs values"),
+        ({**base, "datatype": "string", "values": [{"key": "a", "name": "A"}]}, "only value"),
+        ({**base, "datatype": "colour"}, "datatype"),
+        (
+            {**base, "datatype": "multivaluelist",
+             "values": [{"key": "a", "name": "A"}, {"key": "a", "name": "B"}]},
+            "repeat",
+        ),
+    ]:  # fmt: skip
+        with pytest.raises(ValidationError, match=words):
+            Attribute.model_validate(bad)
+    category = PROFILE.categories[0].model_dump()
+    category["attributes"] = [{**base, "datatype": "text"}, {**base, "datatype": "number"}]
+    with pytest.raises(ValidationError, match="attribute codes repeat"):
+        CategorySeed.model_validate(category)

@@ -2,7 +2,8 @@
 report through the very code that stores and routes reports from our own API.
 
 Status is the spec's two-valued one: a report is closed once resolved or rejected, open in
-every other state. ``status_notes`` is the latest public comment of the report's timeline;
+every other state (a duplicate's row carries its master's status: the workflow keeps it so).
+``status_notes`` is the latest public comment of the report's timeline;
 internal notes and the reporter's contact details are never part of a request.
 """
 

@@ -1,0 +1,300 @@
+"""Planners' maps and analytics: HTML maps (``/maps/...``), the same results as GeoJSON
+(``/api/v1/analytics/...``) and report exports (``/api/v1/export``).
+
+Planners and admins see every report; unit staff see their unit's area (the reports their
+unit handles, and for a ward's People's Committee its whole ward); others get 403, and
+anonymous callers 401. The work is in ``maps/``; these handlers read the parameters, decide
+the scope, and run the synchronous map code in the thread pool (it is CPU work as much as
+SQL, and must not hold up the event loop).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from sqlalchemy import Connection
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from geo_service import db
+from geo_service.api import deps
+from geo_service.auth import User
+from geo_service.config import Settings
+from geo_service.errors import ApiError
+from geo_service.profile import Profile
+from maps import build, export, render
+from maps.filters import FilterError, MapFilters, check_filters
+
+router = APIRouter(tags=["maps"])
+GEOJSON = "application/geo+json"
+T = TypeVar("T")
+
+
+def map_user(user: User = Depends(deps.current_user)) -> User:
+    """Planners, admins, and unit staff (for their unit's area)."""
+    if user.sees_all:
+        return user
+    if user.is_staff and user.unit_id is not None:
+        return user
+    raise ApiError(403, f"maps are for planners, admins and unit staff; you are {user.role}")
+
+
+def map_filters(
+    profile: Profile = Depends(deps.profile),
+    user: User = Depends(map_user),
+    group: Annotated[str | None, Query(description="category group code")] = None,
+    category: Annotated[list[str], Query(description="category code (repeatable)")] = [],  # noqa: B006
+    status: Annotated[list[str], Query(description="status (repeatable)")] = [],  # noqa: B006
+    ward: Annotated[str | None, Query(description="ward code (active boundary set)")] = None,
+    date_from: Annotated[dt.date | None, Query(alias="from", description="first day")] = None,
+    date_to: Annotated[dt.date | None, Query(alias="to", description="last day (incl.)")] = None,
+) -> MapFilters:
+    """The filters from the query string, limited to the user's area."""
+    return MapFilters(
+        group=group or None,
+        categories=tuple(category),
+        statuses=tuple(status),
+        ward=ward or None,
+        date_from=date_from,
+        date_to=date_to,
+        unit_id=None if user.sees_all else user.unit_id,
+        timezone=profile.city.timezone,
+    )
+
+
+def _tiles(settings: Settings) -> render.Tiles:
+    return render.Tiles(settings.tile_url, settings.tile_attribution, settings.tile_max_zoom)
+
+
+async def _run(settings: Settings, work: Callable[[Connection], T]) -> T:
+    """Run map code on a synchronous connection in the thread pool, in a transaction
+    (``build.prepare`` sets options for it) that is rolled back: maps only read."""
+
+    def call() -> T:
+        with db.sync_engine(settings.sqlalchemy_url).connect() as conn:
+            try:
+                return work(conn)
+            except FilterError as exc:
+                raise ApiError(422, str(exc), exc.field) from None
+            except ValueError as exc:
+                raise ApiError(422, str(exc)) from None
+            finally:
+                conn.rollback()
+
+    return await run_in_threadpool(call)
+
+
+# --- HTML maps -----------------------------------------------------------------------------
+
+
+@router.get("/maps/heatmap", response_class=HTMLResponse)
+async def heatmap_page(
+    filters: MapFilters = Depends(map_filters),
+    settings: Settings = Depends(deps.settings),
+    cells: Annotated[int, Query(ge=20, le=400, description="grid cells across the view")] = 150,
+) -> HTMLResponse:
+    options = build.MapOptions(tiles=_tiles(settings), cells_across=cells)
+    return HTMLResponse(await _run(settings, lambda c: build.heatmap(c, filters, options)))
+
+
+def hotspot_options(
+    settings: Settings = Depends(deps.settings),
+    hex_size: Annotated[
+        float | None, Query(ge=50, le=20_000, description="hexagon edge in metres")
+    ] = None,
+    eps: Annotated[float, Query(gt=0, le=5_000, description="DBSCAN radius, metres")] = 100.0,
+    min_points: Annotated[int, Query(ge=2, le=100_000, description="DBSCAN core size")] = 30,
+    fdr: Annotated[bool, Query(description="False Discovery Rate thresholds")] = True,
+) -> build.MapOptions:
+    return build.MapOptions(
+        tiles=_tiles(settings),
+        hex_size_m=hex_size,
+        eps_m=eps,
+        min_points=min_points,
+        false_discovery_rate=fdr,
+    )
+
+
+def ward_options(
+    settings: Settings = Depends(deps.settings),
+    metric: Literal["per_km2", "share_overdue", "median_hours", "satisfaction"] = "per_km2",
+    scheme: Literal["quantiles", "natural_breaks"] = "quantiles",
+    classes: Annotated[int, Query(ge=2, le=9)] = 5,
+) -> build.MapOptions:
+    return build.MapOptions(tiles=_tiles(settings), metric=metric, scheme=scheme, classes=classes)
+
+
+@router.get("/maps/hotspots", response_class=HTMLResponse)
+async def hotspots_page(
+    filters: MapFilters = Depends(map_filters),
+    options: build.MapOptions = Depends(hotspot_options),
+    settings: Settings = Depends(deps.settings),
+) -> HTMLResponse:
+    return HTMLResponse(await _run(settings, lambda c: build.hotspots(c, filters, options)))
+
+
+@router.get("/maps/wards", response_class=HTMLResponse)
+async def wards_page(
+    filters: MapFilters = Depends(map_filters),
+    options: build.MapOptions = Depends(ward_options),
+    settings: Settings = Depends(deps.settings),
+) -> HTMLResponse:
+    return HTMLResponse(await _run(settings, lambda c: build.wards(c, filters, options)))
+
+
+# --- GeoJSON -------------------------------------------------------------------------------
+
+
+def _meta(filters: MapFilters, **more: Any) -> dict[str, Any]:
+    return {
+        "filters": {
+            "group": filters.group,
+            "category": list(filters.categories),
+            "status": list(filters.statuses),
+            "ward": filters.ward,
+            "from": str(filters.date_from),
+            "to": str(filters.date_to),
+            "unit_id": filters.unit_id,
+        },
+        **more,
+    }
+
+
+@router.get("/api/v1/analytics/hotspots")
+async def hotspots_geojson(
+    filters: MapFilters = Depends(map_filters),
+    options: build.MapOptions = Depends(hotspot_options),
+    settings: Settings = Depends(deps.settings),
+) -> Response:
+    """Gi* per hexagon (``layer: "hexagon"``: reports, z, p, spot) and the DBSCAN clusters
+    (``layer: "cluster"``: rank, reports, main category and its share, ward), as on the map."""
+    result = await _run(settings, lambda c: build.hotspot_analysis(c, filters, options))
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(s.hexagon.geojson),
+            "properties": {
+                "layer": "hexagon",
+                "i": s.hexagon.i,
+                "j": s.hexagon.j,
+                "reports": s.hexagon.reports,
+                "z": round(s.z, 4),
+                "p": round(s.p, 6),
+                "spot": s.spot,
+            },
+        }
+        for s in result.stats
+    ]
+    features += [
+        {
+            "type": "Feature",
+            "geometry": json.loads(c.hull),
+            "properties": {
+                "layer": "cluster",
+                "rank": c.rank,
+                "reports": c.reports,
+                "category": c.category,
+                "category_share": round(c.category_share, 4),
+                "ward_code": c.ward_code,
+                "ward_name": c.ward_name,
+                "centre": [round(c.lon, 6), round(c.lat, 6)],
+            },
+        }
+        for c in result.clusters.clusters
+    ]
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "meta": _meta(
+            result.filters,
+            hex_size_m=result.size_m,
+            false_discovery_rate=options.false_discovery_rate,
+            dbscan={
+                "eps_m": result.clusters.eps_m,
+                "min_points": result.clusters.min_points,
+                "sample_every": result.clusters.sample_every,
+            },
+        ),
+    }
+    return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
+
+
+@router.get("/api/v1/analytics/wards")
+async def wards_geojson(
+    filters: MapFilters = Depends(map_filters),
+    options: build.MapOptions = Depends(ward_options),
+    settings: Settings = Depends(deps.settings),
+) -> Response:
+    """Per ward: reports, per km², overdue and their share, median hours to resolve,
+    satisfaction, reports in the previous period and the change, and the choropleth class."""
+    checked, _, figures, classes = await _run(
+        settings, lambda c: build.ward_analysis(c, filters, options)
+    )
+    previous = checked.previous()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(w.geojson),
+            "properties": {
+                "code": w.code,
+                "name": w.name,
+                "area_km2": round(w.area_km2, 4),
+                "reports": w.reports,
+                "per_km2": round(w.per_km2, 4),
+                "overdue": w.overdue,
+                "share_overdue": w.share_overdue,
+                "median_hours": w.median_hours,
+                "satisfaction": w.satisfaction,
+                "previous": w.previous,
+                "change": w.change,
+                "class": cls,
+            },
+        }
+        for w, cls in zip(figures, classes.index, strict=True)
+    ]
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "meta": _meta(
+            checked,
+            metric=options.metric,
+            scheme=options.scheme,
+            bins=classes.bins,
+            previous={"from": str(previous.date_from), "to": str(previous.date_to)},
+        ),
+    }
+    return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
+
+
+# --- Export --------------------------------------------------------------------------------
+
+
+@router.get("/api/v1/export", response_model=None)
+async def export_reports(
+    filters: MapFilters = Depends(map_filters),
+    settings: Settings = Depends(deps.settings),
+    format: Literal["geojson", "gpkg", "csv"] = "geojson",
+) -> Response:
+    """The filtered reports without personal data, streamed (GeoJSON, CSV) or as a
+    GeoPackage file for QGIS."""
+    checked = await _run(settings, lambda c: check_filters(c, filters))
+    engine = db.sync_engine(settings.sqlalchemy_url)
+    media_type, suffix = export.FORMATS[format]
+    name = f"reports-{checked.date_from}-{checked.date_to}.{suffix}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "gpkg":
+        path: Path = await run_in_threadpool(export.gpkg_file, engine, checked)
+        return FileResponse(
+            path,
+            media_type=media_type,
+            headers=headers,
+            background=BackgroundTask(export.remove_gpkg, path),
+        )
+    chunks = export.geojson_chunks if format == "geojson" else export.csv_chunks
+    return StreamingResponse(chunks(engine, checked), media_type=media_type, headers=headers)

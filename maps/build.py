@@ -1,0 +1,166 @@
+"""One function per map: check the filters, compute the aggregates, draw. The web app and the
+CLI both call these, on a synchronous connection inside a transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, text
+
+from maps import aggregates, render
+from maps.assets import Assets
+from maps.filters import FilterError, MapFilters, check_filters
+from maps.hotspots import HexStat, getis_ord
+from maps.wards import WardFigures, ward_figures
+
+ATTRIBUTIONS_SQL = text(
+    "SELECT DISTINCT attribution FROM boundary_sets WHERE active AND attribution <> ''"
+    " ORDER BY attribution"
+)
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How to draw, as opposed to what to count (MapFilters)."""
+
+    tiles: render.Tiles
+    assets: Assets = field(default_factory=Assets)
+    cells_across: int = 150
+    hex_size_m: float | None = None  # default: follows the view
+    eps_m: float = 100.0
+    min_points: int = 30
+    false_discovery_rate: bool = True
+    metric: str = "per_km2"
+    scheme: str = "quantiles"
+    classes: int = 5
+
+
+def prepare(conn: Connection) -> None:
+    """These are one-off analytical queries over many rows: PostgreSQL's JIT would spend
+    1–2 s compiling each (PostGIS functions look expensive to the planner) to save
+    milliseconds. Off for this transaction only."""
+    conn.execute(text("SET LOCAL jit = off"))
+
+
+def _caption(conn: Connection, title: str, filters: MapFilters, notes: list[str]) -> render.Caption:
+    now = dt.datetime.now(ZoneInfo(filters.timezone))
+    return render.Caption(
+        title=title,
+        filters=filters.describe(),
+        data_as_of=f"{now:%Y-%m-%d %H:%M} ({filters.timezone})",
+        attributions=[str(a) for a in conn.execute(ATTRIBUTIONS_SQL).scalars()],
+        notes=notes,
+    )
+
+
+def heatmap(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
+    prepare(conn)
+    filters = check_filters(conn, filters)
+    view = aggregates.view_of(conn, filters)
+    heat = aggregates.heat_cells(conn, filters, view, cells_across=options.cells_across)
+    frames = aggregates.monthly_cells(conn, filters, view)
+    caption = _caption(
+        conn,
+        "Bản đồ nhiệt phản ánh / Heatmap of reports",
+        filters,
+        [f"{heat.reports:,} phản ánh / reports"],
+    )
+    return render.heatmap_html(heat, frames, view, caption, options.tiles, options.assets)
+
+
+@dataclass(frozen=True)
+class Hotspots:
+    filters: MapFilters
+    view: aggregates.View
+    size_m: float
+    stats: list[HexStat]
+    clusters: aggregates.Clusters
+
+
+def hotspot_analysis(conn: Connection, filters: MapFilters, options: MapOptions) -> Hotspots:
+    prepare(conn)
+    filters = check_filters(conn, filters)
+    view = aggregates.view_of(conn, filters)
+    size = options.hex_size_m or aggregates.default_hex_size(view)
+    hexagons = aggregates.hex_counts(conn, filters, view, size_m=size)
+    stats = getis_ord(hexagons, size, false_discovery_rate=options.false_discovery_rate)
+    clusters = aggregates.dbscan_clusters(
+        conn,
+        filters,
+        view,
+        total=sum(h.reports for h in hexagons),
+        eps_m=options.eps_m,
+        min_points=options.min_points,
+    )
+    return Hotspots(filters, view, size, stats, clusters)
+
+
+def hotspots(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
+    result = hotspot_analysis(conn, filters, options)
+    total = sum(s.hexagon.reports for s in result.stats)
+    notes = [
+        f"{total:,} phản ánh / reports, {len(result.stats):,} ô lục giác / hexagons "
+        f"{result.size_m:,.0f} m",
+        "Ngưỡng FDR / False Discovery Rate thresholds"
+        if options.false_discovery_rate
+        else "Không hiệu chỉnh kiểm định bội / No multiple-testing correction",
+    ]
+    caption = _caption(
+        conn, "Điểm nóng phản ánh / Hot spots of reports (Getis-Ord Gi*)", result.filters, notes
+    )
+    return render.hotspots_html(
+        result.stats,
+        result.clusters,
+        result.size_m,
+        result.view,
+        caption,
+        options.tiles,
+        options.assets,
+    )
+
+
+def ward_analysis(
+    conn: Connection, filters: MapFilters, options: MapOptions
+) -> tuple[MapFilters, aggregates.View, list[WardFigures], render.Classes]:
+    if options.metric not in render.METRICS:
+        raise FilterError("metric", f"one of {', '.join(render.METRICS)}")
+    if options.scheme not in ("quantiles", "natural_breaks"):
+        raise FilterError("scheme", "quantiles or natural_breaks")
+    prepare(conn)
+    filters = check_filters(conn, filters)
+    view = aggregates.view_of(conn, filters)
+    figures = ward_figures(conn, filters)
+    values = [getattr(w, options.metric) for w in figures]
+    classes = render.classify(values, options.scheme, options.classes)
+    return filters, view, figures, classes
+
+
+def wards(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
+    filters, view, figures, classes = ward_analysis(conn, filters, options)
+    previous = filters.previous()
+    caption = _caption(
+        conn,
+        "Phường, xã / Wards: " + render.METRICS[options.metric][0],
+        filters,
+        [f"Kỳ trước / Previous period: {previous.date_from} – {previous.date_to}"],
+    )
+    return render.wards_html(
+        figures,
+        options.metric,
+        classes,
+        f"{previous.date_from} – {previous.date_to}",
+        view,
+        caption,
+        options.tiles,
+        options.assets,
+    )
+
+
+MAPS: dict[str, Callable[[Connection, MapFilters, MapOptions], str]] = {
+    "heatmap": heatmap,
+    "hotspots": hotspots,
+    "wards": wards,
+}
