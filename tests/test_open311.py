@@ -288,6 +288,7 @@ def test_a_posted_request_is_routed_exactly_like_a_report_from_our_api(
         (answer,) = r.json()
         assert answer["account_id"] == "acct-42"
         assert ours["unit"]["name"] in answer["service_notice"]
+        assert item["service_notice"] == answer["service_notice"]
 
 
 def test_vietnamese_text_round_trips_byte_for_byte(client: httpx.Client, api_key: str) -> None:
@@ -423,7 +424,39 @@ def test_every_refused_post_says_why_and_stores_nothing(
         assert_error(post(client, fmt, **form), status, fmt, words)
     r = client.post(f"{V2}/requests.{fmt}", json=ok)
     assert_error(r, 400, fmt, "form-encoded")
+    assert_error(post(client, fmt, **{**ok, "description": "ồ" * 100_000}), 400, fmt, "256 KB")
+    raw = client.post(
+        f"{V2}/requests.{fmt}",
+        content=urlencode(ok).encode() + b"&first_name=%FF%FE",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert_error(raw, 400, fmt, "not UTF-8")
+    with_file = client.post(
+        f"{V2}/requests.{fmt}", data=ok, files={"photo": ("a.jpg", b"\xff\xd8", "image/jpeg")}
+    )
+    assert_error(with_file, 400, fmt, "cannot be read")
     assert report_count(engine) == before
+
+
+def test_a_multipart_form_is_read_like_a_urlencoded_one(client: httpx.Client, api_key: str) -> None:
+    fields = {"api_key": api_key, "service_code": "noise", "description": "Ồn ào, hát karaoke"}
+    fields |= BA_DINH_PIN
+    boundary = "geo-service-open311"
+    body = (
+        "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+            for k, v in fields.items()
+        )
+        + f"--{boundary}--\r\n"
+    )
+    r = client.post(
+        f"{V2}/requests.json",
+        content=body.encode("utf-8"),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    request_id = created_id(r, "json")
+    (item,) = get_json(client, f"requests/{request_id}")
+    assert item["description"] == "Ồn ào, hát karaoke"
 
 
 def test_attribute_answers_are_stored_with_the_report(
@@ -713,3 +746,19 @@ def test_a_city_profile_with_a_malformed_question_is_refused_at_load() -> None:
     category["attributes"] = [{**base, "datatype": "text"}, {**base, "datatype": "number"}]
     with pytest.raises(ValidationError, match="attribute codes repeat"):
         CategorySeed.model_validate(category)
+
+
+def test_the_openapi_description_lists_the_open311_resources(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/open311/v2/discovery.{fmt}",
+        "/open311/v2/services.{fmt}",
+        "/open311/v2/services/{service_code}.{fmt}",
+        "/open311/v2/requests.{fmt}",
+        "/open311/v2/requests/{service_request_id}.{fmt}",
+        "/open311/v2/tokens/{token}.{fmt}",
+    ):
+        assert path in paths, path
+    post = paths["/open311/v2/requests.{fmt}"]["post"]
+    assert "application/x-www-form-urlencoded" in post["requestBody"]["content"]
+    assert "403" in post["responses"]

@@ -110,6 +110,7 @@ def test_the_public_map_shows_a_new_report_and_opens_it(
 ) -> None:
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
     lat, lon = BASE_LAT - 0.004, BASE_LON - 0.004
+    page.emulate_media(reduced_motion="reduce")  # no fading: the popup is readable at once
     report_id, *_ = (report(client, lat + 0.0002 * i, lon, "flooding") for i in range(3))
     page.goto("/map")
     expect(page.locator("h1")).to_have_text("Bản đồ phản ánh")
@@ -133,6 +134,15 @@ def test_the_public_map_shows_a_new_report_and_opens_it(
     expect(popup).to_contain_text("Ngập úng")
     expect(popup).to_contain_text("Đã tiếp nhận")
     page.screenshot(path=artefacts / "map-report.png")
+
+    # Its public page: the timeline, without the tracking token's rights.
+    with page.expect_navigation():
+        popup.get_by_role("link", name="Xem diễn biến").click()
+    expect(page.locator("h1")).to_contain_text(f"Ngập úng #{report_id}")
+    expect(page.locator("#timeline")).to_contain_text("Đã tiếp nhận")
+    expect(page.locator("#rating-form")).to_have_count(0)
+    page.screenshot(path=artefacts / "public-report.png", full_page=True)
+    page.go_back()
 
     # Only closed reports: the new (received) one goes away.
     page.get_by_label("Trạng thái").select_option("closed")

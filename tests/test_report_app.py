@@ -24,6 +24,7 @@ def no_tiles(page: Page) -> None:
 
 def tap_map_at(page: Page, lat: float, lon: float) -> None:
     """Centre the map on a place, then tap the middle of the map as a person would."""
+    page.wait_for_load_state()  # the page's scripts have run
     page.evaluate(
         "([lat, lon]) => GSReport.map.setView([lat, lon], 17, {animate: false})", [lat, lon]
     )
@@ -233,3 +234,47 @@ def test_a_citizen_sees_the_same_problem_nearby_and_adds_a_plus_one_instead(
     assert page.url.split("/r/")[1].split("?")[0] != first["token"]  # a follower's own token
     public = client.get(f"/api/v1/track/{first['token']}").json()
     assert public["plus_ones"] == 1
+
+
+def test_use_my_location_pins_where_the_phone_is(page: Page) -> None:
+    place = next(m for m in landmarks() if m.ward_name == "Phường Hoàn Kiếm")
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": place.lat, "longitude": place.lon})
+    no_tiles(page)
+    page.goto("/")
+    page.get_by_role("button", name="Dùng vị trí của tôi").click()
+    expect(page.locator("#ward-name")).to_have_text(place.ward_name)
+
+
+def test_the_language_switch_turns_the_whole_app_english_and_back(
+    page: Page, artefacts: Path
+) -> None:
+    no_tiles(page)
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    page.get_by_role("link", name="Chuyển sang tiếng Anh").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Report a problem")
+    expect(page.get_by_label("Kind of problem")).to_be_visible()
+    # Texts the script writes follow too.
+    tap_map_at(page, 20.8449, 106.6881)
+    expect(page.locator("#place-refused")).to_contain_text(
+        "A report cannot be sent from this place"
+    )
+    page.screenshot(path=artefacts / "english.png", full_page=True)
+    page.goto("/map")  # the choice is remembered on every page
+    expect(page.locator("h1")).to_have_text("Reports map")
+    page.get_by_role("link", name="Switch to Vietnamese").click()
+    expect(page.locator("h1")).to_have_text("Bản đồ phản ánh")
+
+
+def test_on_a_360_px_phone_nothing_is_wider_than_the_screen(page: Page, artefacts: Path) -> None:
+    page.set_viewport_size(PHONE)
+    no_tiles(page)
+    for path in ("/", "/map"):
+        page.goto(path)
+        expect(page.locator("h1")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        box = page.locator("#map").bounding_box()
+        assert box and box["width"] == PHONE["width"] and box["height"] >= 250, path
+        page.screenshot(path=artefacts / f"phone{path.replace('/', '-')}.png", full_page=True)

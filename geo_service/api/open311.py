@@ -8,14 +8,17 @@ under /open311/v2/, is answered in the spec's errors array in the format the pat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from geo_service.api import deps
 from geo_service.config import Settings
@@ -63,11 +66,25 @@ class Open311Route(APIRoute):
                 errors = describe_validation_errors(list(exc.errors()))
                 message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
                 return error_response(request, 400, message)
+            except StarletteHTTPException as exc:
+                status = exc.status_code if exc.status_code in (403, 404) else 400
+                return error_response(request, status, str(exc.detail))
 
         return route
 
 
-router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
+ERRORS = "The spec's errors array (`<errors><error>` in XML, `[{code, description}]` in JSON)."
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["open311"],
+    route_class=Open311Route,
+    default_response_class=Response,
+    responses={
+        200: {"content": {"text/xml": {}, "application/json": {}}},
+        400: {"description": ERRORS},
+        404: {"description": ERRORS},
+    },
+)
 
 Jurisdiction = Annotated[
     str | None, Query(description="Optional; when given it must be our jurisdiction_id.")
@@ -172,11 +189,9 @@ def _requests_body(
     request: Request, rows: list[Any], profile: Profile, notes: dict[int, list[Any]] | None
 ) -> list[dict[str, Any]]:
     media_base = str(request.base_url).rstrip("/") + "/media/photos"
-    tz = ZoneInfo(profile.city.timezone)
     return [
         requests.request_document(
             row,
-            tz=tz,
             city=profile.city.name,
             media_base=media_base,
             notes=notes[row.id] if notes is not None else None,
@@ -224,8 +239,9 @@ async def request_list(
         max_days=settings.open311_max_days,
         now=dt.datetime.now(dt.UTC),
     )
-    rows = await requests.find_requests(conn, q)
-    notes = await requests.notes_of(conn, [r.id for r in rows]) if q.extensions else None
+    tz = profile.city.timezone
+    rows = await requests.find_requests(conn, q, tz)
+    notes = await requests.notes_of(conn, [r.id for r in rows], tz) if q.extensions else None
     return document(fmt, "service_requests", _requests_body(request, rows, profile, notes))
 
 
@@ -247,10 +263,14 @@ async def request_one(
     check_jurisdiction(jurisdiction_id, settings, profile)
     if not service_request_id.isdigit() or not 1 <= int(service_request_id) < 2**63:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    row = await requests.find_request(conn, int(service_request_id))
+    row = await requests.find_request(conn, int(service_request_id), profile.city.timezone)
     if extensions not in (None, "", "true", "false"):
         raise Open311Error(400, "extensions must be true or false")
-    notes = await requests.notes_of(conn, [row.id]) if extensions == "true" else None
+    notes = (
+        await requests.notes_of(conn, [row.id], profile.city.timezone)
+        if extensions == "true"
+        else None
+    )
     return document(fmt, "service_requests", _requests_body(request, [row], profile, notes))
 
 
@@ -271,7 +291,77 @@ async def token(
     return document(fmt, "service_requests", body)
 
 
-@router.post("/requests.{fmt}", summary="POST Service Request")
+MAX_BODY = 256 * 1024
+MAX_FIELDS = 200
+
+
+async def read_form(request: Request) -> list[tuple[str, str]]:
+    """The form's fields in order, read with a size cap (a form is a few kilobytes: a larger
+    body is refused before it fills memory) and decoded as UTF-8, which the spec requires."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise Open311Error(400, "send the request form-encoded (application/x-www-form-urlencoded)")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Open311Error(400, f"the request body is larger than {MAX_BODY // 1024} KB")
+    if content_type == "multipart/form-data":
+
+        async def once() -> AsyncGenerator[bytes, None]:
+            yield bytes(body)
+
+        parser = MultiPartParser(request.headers, once(), max_files=0, max_fields=MAX_FIELDS)
+        try:
+            form = await parser.parse()
+        except MultiPartException as exc:
+            raise Open311Error(400, f"the form cannot be read: {exc.message}") from None
+        return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    try:
+        return parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except UnicodeDecodeError:
+        raise Open311Error(400, "the form is not UTF-8") from None
+    except ValueError:
+        raise Open311Error(400, f"the form has more than {MAX_FIELDS} fields") from None
+
+
+@router.post(
+    "/requests.{fmt}",
+    summary="POST Service Request",
+    responses={403: {"description": "api_key missing, unknown or revoked. " + ERRORS}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["api_key", "service_code"],
+                        "properties": {
+                            name: {"type": "string"}
+                            for name in (
+                                "api_key", "jurisdiction_id", "service_code", "lat", "long",
+                                "address_string", "address_id", "email", "device_id",
+                                "account_id", "first_name", "last_name", "phone",
+                                "description", "media_url",
+                            )
+                        },
+                        "additionalProperties": {
+                            "type": "string",
+                            "description": "attribute[CODE] and attribute[CODE][] answers",
+                        },
+                    }
+                }
+            },
+        }
+    },
+)  # fmt: skip
 async def request_create(
     request: Request,
     fmt: str,
@@ -283,11 +373,7 @@ async def request_create(
     report from our own API. Answers ``service_request_id``, ``service_notice``,
     ``account_id``."""
     fmt = check_format(fmt)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        raise Open311Error(400, "send the request form-encoded (application/x-www-form-urlencoded)")
-    form = await request.form(max_files=0, max_fields=200)
-    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    pairs = await read_form(request)
     fields = dict(pairs)
     async with engine.connect() as conn:
         key_id = await keys.check_key(conn, fields.get("api_key"))

@@ -50,6 +50,7 @@ def map_config(
         "lang": lang,
         "center": list(profile.city.center),
         "zoom": profile.city.default_zoom,
+        "timezone": profile.city.timezone,
         "tiles": {
             "url": settings.tile_url,
             "attribution": settings.tile_attribution,

@@ -52,18 +52,26 @@ def _text(value: Any) -> str:
     text = str(value)
     if _NOT_XML.search(text):
         text = _NOT_XML.sub("\ufffd", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def _element(name: str, value: Any, out: list[str]) -> None:
+    # Exact type checks first: a list of 1,000 requests is 20,000 elements.
+    kind = type(value)
     if value is None or value == "":
         out.append(f"<{name}/>")
-    elif isinstance(value, Mapping):
+    elif kind is dict or (kind is not list and isinstance(value, Mapping)):
         out.append(f"<{name}>")
         for key, child in value.items():
             _element(key, child, out)
         out.append(f"</{name}>")
-    elif isinstance(value, list | tuple):
+    elif kind is list or kind is tuple:
         item = ITEM_NAMES[name]
         out.append(f"<{name}>")
         for child in value:

@@ -98,7 +98,9 @@
         GS.el("p", {}, [GS.el("span", { class: "badge status-" + p.status, text: statusName(p.status) })]),
         GS.el("p", { text: p.description }),
         GS.el("p", { class: "hint", text: (p.ward_name || "") + " · " + p.unit_name }),
-        GS.el("p", { class: "hint", text: new Date(p.created_at).toLocaleString(config.lang) }),
+        GS.el("p", { class: "hint", text: new Date(p.created_at).toLocaleString(config.lang, {
+          timeZone: config.timezone, dateStyle: "short", timeStyle: "short",
+        }) }),
       ]);
       if (p.photos && p.photos.length) {
         body.appendChild(GS.el("img", { src: p.photos[0], alt: category, class: "popup-photo" }));
