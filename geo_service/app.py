@@ -22,6 +22,7 @@ from geo_service.api import (
     pages,
     reports,
     staff,
+    staff_pages,
     stats,
     users,
 )
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogue,
         open311,
         pages,
+        staff_pages,
         maps,
     )
     for module in routers:

@@ -1,0 +1,314 @@
+"""The staff web area at ``/staff``: log in, the unit's queue with a small map, a report with
+its photos, timeline and the form that moves it on.
+
+Server-rendered pages over the same functions as the staff API (geo_service.queue, .staff,
+.workflow): the unit scoping is in their SQL, so a page can show nothing the API would not.
+The login is the API's session, carried in the cookie ``gs_session`` (HttpOnly, SameSite=Lax)
+with its CSRF value in ``gs_csrf`` for the page's script to echo on writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from geo_service import auth, queue, staff, workflow
+from geo_service.api import deps
+from geo_service.api.auth import client_ip
+from geo_service.auth import User
+from geo_service.config import Settings
+from geo_service.errors import ApiError
+from geo_service.i18n import translate
+from geo_service.profile import Profile
+from geo_service.templating import page_lang, templates
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+PAGE_SIZE = 50
+# The queue's tabs: what each shows, in the order they appear.
+TABS: dict[str, tuple[str, ...]] = {
+    "open": queue.OPEN_STATUSES,
+    **{s: (s,) for s in queue.OPEN_STATUSES},
+    "closed": queue.CLOSED_STATUSES,
+}
+TAB_LABELS = {
+    "open": "staff.tab_open",
+    "received": "staff.tab_received",
+    "acknowledged": "staff.tab_acknowledged",
+    "in_progress": "staff.tab_in_progress",
+    "closed": "staff.tab_closed",
+}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a staff page of this site: never an open redirect elsewhere."""
+    if (
+        not target
+        or not target.startswith("/staff")
+        or target.startswith("//")
+        or "\\" in target
+        or target.startswith("/staff/login")
+    ):
+        return "/staff"
+    return target
+
+
+def _formatter(timezone: str) -> Callable[[str | None], str]:
+    """Timestamps as officials read them: day/month/year hour:minute, city time."""
+    tz = ZoneInfo(timezone)
+
+    def when(value: str | None) -> str:
+        if not value:
+            return ""
+        return dt.datetime.fromisoformat(value).astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+    return when
+
+
+def _reason_text(to: str, code: str) -> str:
+    reasons = {"rejected": workflow.REJECT_REASONS, "transferred": workflow.TRANSFER_REASONS}
+    return reasons.get(to, {}).get(code, code)
+
+
+def _page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    session = getattr(request.state, "session", None)
+    profile: Profile = request.app.state.profile
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": session.user if session else None,
+            "csrf": session.csrf if session else "",
+            "when": _formatter(profile.city.timezone),
+            "reasons_text": _reason_text,
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"  # staff pages hold contact details
+    return response
+
+
+def _set_session_cookies(response: Response, login: auth.Login, settings: Settings) -> None:
+    common: dict[str, Any] = {
+        "expires": login.expires_at.astimezone(dt.UTC),
+        "path": "/",
+        "samesite": "lax",
+        "secure": settings.secure_cookies,
+    }
+    response.set_cookie(deps.SESSION_COOKIE, login.token, httponly=True, **common)
+    # Readable by the page's script, which echoes it in X-CSRF-Token: another site can
+    # neither read it nor make a browser send it as a header.
+    response.set_cookie(deps.CSRF_COOKIE, login.csrf, httponly=False, **common)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(
+    request: Request,
+    next_path: str | None = Query(None, alias="next", max_length=2000),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> Response:
+    try:
+        session = await deps.current_session(request, conn, None)
+    except ApiError:
+        session = None
+    if session is not None:
+        return RedirectResponse(_safe_next(next_path), status_code=303)
+    return _page(request, "staff/login.html", {"next": _safe_next(next_path), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login_submit(
+    request: Request,
+    username: str = Form("", max_length=200),
+    password: str = Form("", max_length=1024),
+    next_path: str = Form("/staff", alias="next", max_length=2000),
+    conn: AsyncConnection = Depends(deps.read_connection),
+    settings: Settings = Depends(deps.settings),
+) -> Response:
+    """Check the password; on success set the session cookies and go where the official was
+    heading. A refusal re-renders the form with the reason, and the status the API gives."""
+    error: tuple[str, int, dict[str, str]] | None = None
+    if not username.strip() or not password:
+        error = ("staff.login_missing", 422, {})
+    else:
+        try:
+            login = await auth.login(
+                conn, username, password, ip=client_ip(request), settings=settings
+            )
+        except ApiError as exc:
+            key = {403: "staff.disabled", 429: "staff.paused"}.get(
+                exc.status, "staff.wrong_password"
+            )
+            error = (key, exc.status, exc.headers)
+    if error is not None:
+        key, status, headers = error
+        response = _page(
+            request,
+            "staff/login.html",
+            {
+                "next": _safe_next(next_path),
+                "error": key,
+                "wait": headers.get("Retry-After", ""),
+                "username": username,
+            },
+            status_code=status,
+        )
+        response.headers.update(headers)
+        return response
+    redirect = RedirectResponse(_safe_next(next_path), status_code=303)
+    _set_session_cookies(redirect, login, settings)
+    return redirect
+
+
+@router.post("/logout")
+async def logout(
+    request: Request,
+    user: User = Depends(deps.page_user),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> Response:
+    await auth.end_session(conn, request.state.session.id)
+    response = RedirectResponse("/staff/login", status_code=303)
+    response.delete_cookie(deps.SESSION_COOKIE, path="/")
+    response.delete_cookie(deps.CSRF_COOKIE, path="/")
+    return response
+
+
+def _forbidden(request: Request) -> HTMLResponse:
+    return _page(request, "staff/error.html", {"message": "staff.not_staff"}, status_code=403)
+
+
+def _map_config(settings: Settings, profile: Profile, request: Request) -> dict[str, Any]:
+    """What staff.js needs: the city's map settings and the few texts it shows itself."""
+    lang = page_lang(request)
+    return {
+        "center": list(profile.city.center),
+        "zoom": profile.city.default_zoom,
+        "tiles": {
+            "url": settings.tile_url,
+            "attribution": settings.tile_attribution,
+            "max_zoom": settings.tile_max_zoom,
+        },
+        "messages": {
+            key: translate(lang, key)
+            for key in ("staff.error", "staff.network_error", "staff.changed_meanwhile")
+        },
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+async def queue_page(
+    request: Request,
+    tab: str = Query("open", max_length=20),
+    overdue: bool | None = Query(None),
+    q: str | None = Query(None, max_length=200),
+    unit: str | None = Query(None, max_length=64),
+    page: int = Query(1, ge=1, le=100_000),
+    user: User = Depends(deps.page_user),
+    conn: AsyncConnection = Depends(deps.read_connection),
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+) -> Response:
+    """The unit's queue, most urgent deadline first, the same query as GET /api/v1/queue."""
+    if user.role not in staff.STAFF_ROLES:
+        return _forbidden(request)
+    if tab not in TABS:
+        tab = "open"
+    scope = staff.scope_of(user)
+    unit_row = None
+    if unit:
+        try:
+            unit_row = await queue.unit_for(conn, unit, scope)  # 404 for another unit
+        except ApiError:
+            return _page(request, "staff/error.html", {"message": "staff.no_unit"}, 404)
+        scope = queue.Scope(unit_row["id"])
+    elif scope.unit_id is not None:
+        unit_row = await queue.unit_for_id(conn, scope.unit_id)
+    f = queue.QueueFilter(
+        statuses=TABS[tab], overdue=overdue, text=q.strip() if q and q.strip() else None
+    )
+    result = await queue.queue_page(conn, scope, f, page=page, page_size=PAGE_SIZE)
+    items = json.loads(result["items_json"])
+    return _page(
+        request,
+        "staff/queue.html",
+        {
+            "unit": unit_row,
+            "tab": tab,
+            "tabs": TAB_LABELS,
+            "tab_counts": {
+                name: sum(result["counts"].get(s, 0) for s in statuses)
+                for name, statuses in TABS.items()
+            },
+            "overdue": overdue,
+            "q": q or "",
+            "result": result,
+            "items": items,
+            "config": {
+                **_map_config(settings, profile, request),
+                "reports": [
+                    {
+                        "id": i["id"],
+                        "lat": i["lat"],
+                        "lon": i["lon"],
+                        "status": i["status"],
+                        "overdue": i["overdue"],
+                        "category": i["category_name"],
+                    }
+                    for i in items
+                ],
+            },
+        },
+    )
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+async def report_page(
+    request: Request,
+    report_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    user: User = Depends(deps.page_user),
+    conn: AsyncConnection = Depends(deps.read_connection),
+    settings: Settings = Depends(deps.settings),
+    profile: Profile = Depends(deps.profile),
+) -> Response:
+    """One report in full: photos, timeline, and the transition form for those who may."""
+    if user.role not in staff.STAFF_ROLES:
+        return _forbidden(request)
+    try:
+        report = await staff.report_detail(conn, report_id, staff.scope_of(user))
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return _page(request, "staff/error.html", {"message": "staff.not_found"}, 404)
+    can_write = user.role in staff.WRITE_ROLES
+    return _page(
+        request,
+        "staff/report.html",
+        {
+            "report": report,
+            "can_write": can_write,
+            "config": {
+                **_map_config(settings, profile, request),
+                "reports": [
+                    {
+                        "id": report["id"],
+                        "lat": report["lat"],
+                        "lon": report["lon"],
+                        "status": report["status"],
+                        "overdue": report["overdue"],
+                        "category": report["category_name"],
+                    }
+                ],
+                "templates": report["templates"],
+            },
+        },
+    )
