@@ -185,6 +185,7 @@ async def nearby(
     category: str | None,
     days: int,
     limit: int = 20,
+    exclude: int | None = None,
 ) -> dict[str, Any]:
     """Open reports of the same category group within the category's duplicate radius
     (without a category: any group, the widest radius), filed in the last ``days`` days,
@@ -226,6 +227,7 @@ async def nearby(
                            AND ST_DWithin(r.geom::geography, pt.g::geography, :radius)
                            AND r.created_at >= now() - make_interval(days => :days)
                            AND (CAST(:group AS text) IS NULL OR c.group_code = :group)
+                           AND r.id IS DISTINCT FROM CAST(:exclude AS bigint)
                          ORDER BY distance_m, r.id
                          LIMIT :limit) x
                 """
@@ -238,7 +240,28 @@ async def nearby(
                 "days": days,
                 "group": group,
                 "limit": limit,
+                "exclude": exclude,
             },
         )
     ).scalar_one()
     return {"radius_m": radius, "days": days, "group": group, "reports": json.loads(rows)}
+
+
+async def possible_duplicates(
+    conn: AsyncConnection, report_id: int, *, days: int
+) -> list[dict[str, Any]]:
+    """For a report just filed: the open reports it may duplicate (see nearby)."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon, c.code FROM reports r"
+                " JOIN categories c ON c.id = r.category_id WHERE r.id = :id"
+            ),
+            {"id": report_id},
+        )
+    ).one()
+    found = await nearby(
+        conn, lat=row.lat, lon=row.lon, category=row.code, days=days, limit=5, exclude=report_id
+    )
+    reports: list[dict[str, Any]] = found["reports"]
+    return reports

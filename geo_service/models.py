@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Text,
+    Time,
     UniqueConstraint,
     func,
     text,
@@ -108,6 +109,7 @@ class Category(Base):
     keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     sort_order: Mapped[int] = mapped_column(Integer, server_default="0")
+    duplicate_radius_m: Mapped[float] = mapped_column(Float, server_default="50")
 
 
 class Unit(Base):
@@ -200,6 +202,11 @@ class Report(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     media_url: Mapped[str | None] = mapped_column(Text)
     open311_key_id: Mapped[int | None] = mapped_column(ForeignKey("open311_keys.id"))
+    # Workflow (0003): a reopened report stays flagged; a duplicate follows its master.
+    reopened: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    plus_ones: Mapped[int] = mapped_column(Integer, server_default="0")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ReportPhoto(Base):
@@ -207,7 +214,9 @@ class ReportPhoto(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_events.id", ondelete="CASCADE")
+    )  # a photo of the fix belongs to the event that resolved the report
     file_name: Mapped[str] = mapped_column(Text)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
@@ -231,6 +240,96 @@ class ReportEvent(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     public_comment: Mapped[str | None] = mapped_column(Text)
     internal_note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Rating(Base):
+    """The reporter's one rating of a resolved report."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("stars BETWEEN 1 AND 5"),)
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    satisfied: Mapped[bool] = mapped_column(Boolean)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Follower(Base):
+    """A citizen who said "me too" (+1) and follows the report with their own token."""
+
+    __tablename__ = "followers"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(Text, unique=True, server_default=text("gs_new_token()"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ResponseTemplate(Base):
+    """A text staff pick when they change a status: city-wide (unit NULL) or a unit's own,
+    for every category (NULL) or one, for any status (NULL) or one."""
+
+    __tablename__ = "response_templates"
+    __table_args__ = (UniqueConstraint("unit_id", "category_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    status: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class WorkingCalendar(Base):
+    """The city's time zone for deadlines (one row)."""
+
+    __tablename__ = "working_calendar"
+
+    singleton: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    timezone: Mapped[str] = mapped_column(Text)
+
+
+class WorkingHours(Base):
+    """One working period of a weekday (1 = Monday), local time."""
+
+    __tablename__ = "working_hours"
+
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts: Mapped[dt.time] = mapped_column(Time, primary_key=True)
+    ends: Mapped[dt.time] = mapped_column(Time)
+
+
+class Holiday(Base):
+    __tablename__ = "holidays"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class WorkingPeriod(Base):
+    """The calendar unrolled (2000-2100) with running totals of working time, rebuilt by
+    trigger: a deadline is two index probes (gs_add_working_hours)."""
+
+    __tablename__ = "working_periods"
+
+    starts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    ends: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    us_before: Mapped[int] = mapped_column(BigInteger)
+    us_after: Mapped[int] = mapped_column(BigInteger, unique=True)
 
 
 class User(Base):

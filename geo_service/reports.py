@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from sqlalchemy import text
@@ -52,6 +52,11 @@ class ReportCreated(BaseModel):
     created_at: dt.datetime
     location_source: Literal["pin", "photo", "address"]
     photos: list[str]
+    possible_duplicates: list[dict[str, Any]] = Field(
+        default=[],
+        description="Open reports of the same kind nearby: the citizen may +1 one of them "
+        "(POST /api/v1/reports/{id}/plus-one) instead.",
+    )
 
 
 CREATE_SQL = text(

@@ -9,7 +9,7 @@ exactly like a report that does not exist.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
@@ -245,3 +245,102 @@ async def patch_report(
         },
     )
     return {"id": report_id, "version": row.version, "priority": priority, "assignee_id": assignee}
+
+
+TemplateStatus = Literal["acknowledged", "in_progress", "resolved", "rejected", "transferred"]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
+    title: Line
+    body: Body
+    status: TemplateStatus | None = None
+    category: str | None = Field(default=None, max_length=64)
+    unit: str | None = Field(
+        default=None, max_length=64, description="admins only: a unit code (none: city-wide)"
+    )
+
+
+class TemplatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Line | None = None
+    body: Body | None = None
+    status: TemplateStatus | None = None
+    active: bool | None = None
+
+
+async def create_template(conn: AsyncConnection, data: TemplateIn, user: User) -> dict[str, Any]:
+    """A manager adds a template for their unit; an admin for any unit or the whole city."""
+    if user.sees_all:
+        unit_id = None
+        if data.unit is not None:
+            unit_id = (
+                await conn.execute(text("SELECT id FROM units WHERE code = :c"), {"c": data.unit})
+            ).scalar()
+            if unit_id is None:
+                raise ApiError(422, f"unit: no unit {data.unit!r}", "unit")
+    else:
+        if data.unit is not None:
+            raise ApiError(422, "unit: a manager's templates are for their own unit", "unit")
+        unit_id = user.unit_id
+    category_id = None
+    if data.category is not None:
+        category_id = (
+            await conn.execute(
+                text("SELECT id FROM categories WHERE code = :c"), {"c": data.category}
+            )
+        ).scalar()
+        if category_id is None:
+            raise ApiError(422, f"category {data.category!r} is not a known category", "category")
+    row = (
+        await conn.execute(
+            text(
+                "INSERT INTO response_templates (code, unit_id, category_id, status, title, body)"
+                " VALUES (:code, :unit, :category, :status, :title, :body)"
+                " ON CONFLICT (unit_id, category_id, code) DO NOTHING RETURNING id"
+            ),
+            {
+                "code": data.code,
+                "unit": unit_id,
+                "category": category_id,
+                "status": data.status,
+                "title": data.title,
+                "body": data.body,
+            },
+        )
+    ).first()
+    if row is None:
+        raise ApiError(409, f"code: a template {data.code!r} exists already here", "code")
+    return {"id": row.id, **data.model_dump()}
+
+
+async def patch_template(
+    conn: AsyncConnection, template_id: int, patch: TemplatePatch, user: User
+) -> dict[str, Any]:
+    """Change one of the caller's templates: a manager their unit's, an admin any. Others are
+    not found (404), as in every staff query."""
+    changes = patch.model_dump(exclude_unset=True)
+    if not changes:
+        raise ApiError(422, "nothing to change: send title, body, status or active", "title")
+    if any(changes.get(k, "") is None for k in ("title", "body", "active")):
+        raise ApiError(422, "title, body and active cannot be null", "title")
+    sets = ", ".join(f"{k} = :{k}" for k in changes)
+    row = (
+        await conn.execute(
+            text(
+                f"UPDATE response_templates t SET {sets}, updated_at = now()"
+                " WHERE t.id = :id AND (CAST(:all AS boolean)"
+                "       OR t.unit_id = CAST(:unit AS int))"
+                " RETURNING t.id, t.code, t.title, t.body, t.status, t.active"
+            ),
+            {**changes, "id": template_id, "all": user.role == "admin", "unit": user.unit_id},
+        )
+    ).first()
+    if row is None:
+        raise ApiError(404, f"no template with id {template_id} that you may edit", "id")
+    return dict(row._mapping)

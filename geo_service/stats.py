@@ -19,28 +19,32 @@ from geo_service.errors import ApiError
 from geo_service.queue import COUNTED_SQL, OPEN_SQL, OVERDUE_SQL, STATUSES
 
 # Aggregates over reports ``r`` LEFT JOINed to their rating ``g`` (see FIGURES_FROM).
-FIGURES_SQL = f"""
+# COUNTS_SQL can be computed by hashing; the median needs a sort, so figures() runs it
+# apart, over the resolved reports only.
+COUNTS_SQL = f"""
     count(*) AS received,
     {", ".join(f"count(*) FILTER (WHERE r.status = '{s}') AS status_{s}" for s in STATUSES)},
     count(*) FILTER (WHERE {OPEN_SQL}) AS open,
     count(*) FILTER (WHERE {OVERDUE_SQL}) AS overdue,
     count(*) FILTER (WHERE r.status = 'resolved' AND r.closed_at <= r.deadline_at)
       AS resolved_on_time,
-    percentile_cont(0.5) WITHIN GROUP (
-      ORDER BY extract(epoch FROM r.closed_at - r.created_at) / 3600.0)
-      FILTER (WHERE r.status = 'resolved') AS median_hours_to_resolve,
     count(g.report_id) AS ratings,
     count(*) FILTER (WHERE g.satisfied) AS satisfied
 """
+MEDIAN_SQL = """
+    percentile_cont(0.5) WITHIN GROUP (
+      ORDER BY extract(epoch FROM r.closed_at - r.created_at) / 3600.0)
+      FILTER (WHERE r.status = 'resolved') AS median_hours_to_resolve
+"""
+FIGURES_SQL = f"{COUNTS_SQL}, {MEDIAN_SQL}"
 FIGURES_FROM = "reports r LEFT JOIN ratings g ON g.report_id = r.id"
 
 BREAKDOWNS = ("ward", "unit", "category")
 
 
-def _shape(row: Any) -> dict[str, Any]:
+def _shape(row: Any, median: float | None) -> dict[str, Any]:
     """Counts plus the derived rates (None where there is nothing to divide by)."""
     resolved = row.status_resolved
-    median = row.median_hours_to_resolve
     return {
         "received": row.received,
         "resolved": resolved,
@@ -111,13 +115,14 @@ async def figures(
                   r.ward_code, r.unit_id, r.category_id"""
         group_by = "GROUP BY GROUPING SETS ((), (r.ward_code), (r.unit_id), (r.category_id))"
     else:
-        keys = "false AS by_ward, false AS by_unit, false AS by_category"
+        keys = """false AS by_ward, false AS by_unit, false AS by_category,
+                  NULL AS ward_code, NULL AS unit_id, NULL AS category_id"""
         group_by = ""
     rows = (
         await conn.execute(
             text(
                 f"""
-                SELECT {keys}, {FIGURES_SQL}
+                SELECT {keys}, {COUNTS_SQL}
                   FROM {FIGURES_FROM}
                  WHERE {" AND ".join(where)}
                  {group_by}
@@ -126,10 +131,29 @@ async def figures(
             params,
         )
     ).all()
+    medians = {
+        (m.by_ward, m.by_unit, m.by_category, m.ward_code, m.unit_id, m.category_id): (
+            m.median_hours_to_resolve
+        )
+        for m in await conn.execute(
+            text(
+                f"""
+                SELECT {keys}, {MEDIAN_SQL}
+                  FROM reports r
+                 WHERE {" AND ".join(where)} AND r.status = 'resolved'
+                 {group_by}
+                """
+            ),
+            params,
+        )
+    }
     names = await _names(conn)
     out: dict[str, Any] = {"total": None, "by_ward": [], "by_unit": [], "by_category": []}
     for row in rows:
-        figures_ = _shape(row)
+        median = medians.get(
+            (row.by_ward, row.by_unit, row.by_category, row.ward_code, row.unit_id, row.category_id)
+        )
+        figures_ = _shape(row, median)
         if row.by_ward:
             ward_name = names["ward"].get(row.ward_code, row.ward_code)
             out["by_ward"].append({"code": row.ward_code, "name": ward_name, **figures_})
@@ -141,9 +165,6 @@ async def figures(
             out["by_category"].append({"code": code, "name": name, **figures_})
         else:
             out["total"] = figures_
-    if out["total"] is None:  # nothing matched: GROUPING SETS gives no () row then
-        empty = await conn.execute(text(f"SELECT {FIGURES_SQL} FROM {FIGURES_FROM} WHERE false"))
-        out["total"] = _shape(empty.one())
     for key in ("by_ward", "by_unit", "by_category"):
         out[key].sort(key=lambda f: (-f["received"], f["code"]))
     if not breakdowns:

@@ -102,6 +102,9 @@ def test_possible_duplicates_near_a_pin_and_a_plus_one(
     close = file_report(client, "open_burning", **near(lat, lon, 30))  # same group: environment
     other_group = file_report(client, "illegal_parking", **near(lat, lon, 10))
     far = file_report(client, "illegal_dumping", **near(lat, lon, 400))
+    # Filing shows what is already reported nearby, so the citizen could +1 instead.
+    assert [r["id"] for r in close["possible_duplicates"]] == [first["id"]]
+    assert far["possible_duplicates"] == [] and other_group["possible_duplicates"] == []
 
     found = client.get(
         "/api/v1/reports/nearby", params={"lat": lat, "lon": lon, "category": "illegal_dumping"}

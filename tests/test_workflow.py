@@ -305,3 +305,51 @@ def test_events_are_append_only(client: httpx.Client, engine: Engine) -> None:
                 assert "append-only" in str(exc)
             else:
                 raise AssertionError(f"{sql} was allowed")
+
+
+def test_a_manager_writes_the_units_own_templates(client: httpx.Client, engine: Engine) -> None:
+    manager = official(client, engine, "urenco", role="unit_manager")
+    staff = official(client, engine, "urenco")
+    other = official(client, engine, "cay-xanh", role="unit_manager")
+    body = {
+        "code": "night_round",
+        "title": "Thu gom ca đêm",
+        "body": "Rác sẽ được thu gom trong ca đêm nay.",
+        "status": "acknowledged",
+        "category": "garbage_uncollected",
+    }
+    assert client.post("/api/v1/staff/templates", json=body, headers=staff).status_code == 403
+    created = client.post("/api/v1/staff/templates", json=body, headers=manager)
+    assert created.status_code == 201, created.text
+    template = created.json()["id"]
+    again = client.post("/api/v1/staff/templates", json=body, headers=manager)
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "code"
+    foreign = client.post(
+        "/api/v1/staff/templates", json={**body, "code": "x", "unit": "cay-xanh"}, headers=manager
+    )
+    assert foreign.status_code == 422
+
+    report = file_report(client)
+    listed = client.get(
+        "/api/v1/staff/templates",
+        params={"category": "garbage_uncollected", "status": "acknowledged"},
+        headers=staff,
+    ).json()
+    assert template in [t["id"] for t in listed]
+    moved(client, staff, report["id"], "acknowledged", template=template)
+    timeline = client.get(f"/api/v1/track/{report['token']}").json()["timeline"]
+    assert timeline[-1]["comment"] == body["body"]
+    # A template for another status or another unit cannot be used.
+    wrong = move(client, staff, report["id"], "resolved", template=template)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "template"
+
+    hidden = client.patch(
+        f"/api/v1/staff/templates/{template}", json={"active": False}, headers=other
+    )
+    assert hidden.status_code == 404
+    retired = client.patch(
+        f"/api/v1/staff/templates/{template}", json={"active": False}, headers=manager
+    )
+    assert retired.status_code == 200 and retired.json()["active"] is False
+    codes = [t["code"] for t in client.get("/api/v1/staff/templates", headers=staff).json()]
+    assert "night_round" not in codes

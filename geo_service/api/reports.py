@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from geo_service.api import deps
+from geo_service.citizens import possible_duplicates
 from geo_service.config import Settings
 from geo_service.errors import ApiError, describe_validation_errors
 from geo_service.photos import StoredPhoto, process_photo
@@ -128,9 +129,13 @@ async def post_report(
                 )
             )
         async with engine.connect() as conn:  # one statement: atomic without BEGIN
-            return await create_report(
+            created = await create_report(
                 conn, data, photos, snap_m=settings.snap_distance_m, city=profile.city.name
             )
+            created.possible_duplicates = await possible_duplicates(
+                conn, created.id, days=settings.duplicate_days
+            )
+            return created
     except BaseException:
         for photo in photos:
             photo.discard(settings.media_dir)

@@ -267,3 +267,24 @@ async def get_templates(
 ) -> list[dict[str, Any]]:
     """Response templates the caller's unit may use (city-wide ones and the unit's own)."""
     return await staff.templates(conn, staff.scope_of(user), category=category, status=status)
+
+
+@router.post("/staff/templates", status_code=201)
+async def post_template(
+    data: staff.TemplateIn,
+    user: User = Depends(deps.require_roles(*staff.MANAGER_ROLES)),
+    conn: AsyncConnection = Depends(deps.write_connection, scope="function"),
+) -> dict[str, Any]:
+    """Managers add a response template for their unit (admins: any unit, or city-wide)."""
+    return await staff.create_template(conn, data, user)
+
+
+@router.patch("/staff/templates/{template_id}")
+async def patch_template(
+    template_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    patch: staff.TemplatePatch,
+    user: User = Depends(deps.require_roles(*staff.MANAGER_ROLES)),
+    conn: AsyncConnection = Depends(deps.write_connection, scope="function"),
+) -> dict[str, Any]:
+    """Managers edit or retire (active: false) their unit's templates; admins any."""
+    return await staff.patch_template(conn, template_id, patch, user)

@@ -25,7 +25,7 @@ from geo_service.api.auth import client_ip
 from geo_service.auth import User
 from geo_service.config import Settings
 from geo_service.errors import ApiError
-from geo_service.i18n import translate
+from geo_service.i18n import MESSAGES, Lang, translate
 from geo_service.profile import Profile
 from geo_service.templating import page_lang, templates
 
@@ -72,9 +72,17 @@ def _formatter(timezone: str) -> Callable[[str | None], str]:
     return when
 
 
-def _reason_text(to: str, code: str) -> str:
-    reasons = {"rejected": workflow.REJECT_REASONS, "transferred": workflow.TRANSFER_REASONS}
-    return reasons.get(to, {}).get(code, code)
+def _reasons(lang: Lang) -> Callable[[str, str], str]:
+    """A reason code in the page's language (i18n ``reason.*``), else the workflow's own
+    bilingual label, else the code itself."""
+    labels = {"rejected": workflow.REJECT_REASONS, "transferred": workflow.TRANSFER_REASONS}
+
+    def reason_text(to: str, code: str) -> str:
+        if f"reason.{code}" in MESSAGES:
+            return translate(lang, f"reason.{code}")
+        return labels.get(to, {}).get(code, code)
+
+    return reason_text
 
 
 def _page(
@@ -89,7 +97,7 @@ def _page(
             "user": session.user if session else None,
             "csrf": session.csrf if session else "",
             "when": _formatter(profile.city.timezone),
-            "reasons_text": _reason_text,
+            "reasons_text": _reasons(page_lang(request)),
             **context,
         },
         status_code=status_code,
