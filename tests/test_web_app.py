@@ -63,3 +63,22 @@ def test_every_script_and_stylesheet_is_served_by_the_service_itself(
     assert "Volodymyr Agafonkin" in licence.text
     vendored = (PACKAGE_DIR / "static/vendor/leaflet/leaflet.js").read_text()
     assert 'version="1.9.4"' in vendored
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_text_colours_meet_wcag_aa_contrast() -> None:
+    """White on every status colour (badges), and the ink, muted, link and error colours on
+    white, have a contrast ratio of at least 4.5:1."""
+    css = (PACKAGE_DIR / "static/site.css").read_text()
+    status = dict(re.findall(r"\.status-(\w+) \{ --status: (#[0-9a-f]{6}); \}", css))
+    assert {"received", "in_progress", "resolved", "rejected"} <= set(status)
+    text = dict(re.findall(r"--(ink|muted|link|bad|accent): (#[0-9a-f]{6})", css))
+    assert len(text) == 5
+    for name, colour in {**status, **text}.items():
+        ratio = (1.0 + 0.05) / (_luminance(colour) + 0.05)
+        assert ratio >= 4.5, f"{name} {colour}: {ratio:.2f}:1 against white"
