@@ -57,6 +57,7 @@ def test_the_heat_layer_carries_exactly_the_weights_the_database_aggregated(
         checked = check_filters(conn, filters)
         view = aggregates.view_of(conn, checked)
         heat = aggregates.heat_cells(conn, checked, view)
+        frames = aggregates.monthly_cells(conn, checked, view)
         html = build.heatmap(conn, filters, OPTIONS)
 
     assert heat.reports == len(ids) == 500
@@ -69,6 +70,8 @@ def test_the_heat_layer_carries_exactly_the_weights_the_database_aggregated(
     top = heat.cells[0]
     assert abs(top.lat - LAKE[0]) < 0.005 and abs(top.lon - LAKE[1]) < 0.005
     # Twelve monthly frames ending with March 2011, all the reports in the last one.
+    assert frames.months[0] == "2010-04" and frames.months[-1] == "2011-03"
+    assert [sum(c.reports for c in f) for f in frames.frames] == [0] * 11 + [500]
     assert "2010-04" in html and "2011-03" in html
     assert "Bản đồ nhiệt phản ánh / Heatmap of reports" in html
     assert "2011-03-01 – 2011-03-31" in html  # the filters it was made with
