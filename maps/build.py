@@ -10,16 +10,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from boundaries import ATTRIBUTIONS_SQL
 from maps import aggregates, render
 from maps.assets import Assets
 from maps.filters import FilterError, MapFilters, check_filters
 from maps.hotspots import HexStat, getis_ord
 from maps.wards import WardFigures, ward_figures
-
-ATTRIBUTIONS_SQL = text(
-    "SELECT DISTINCT attribution FROM boundary_sets WHERE active AND attribution <> ''"
-    " ORDER BY attribution"
-)
 
 
 @dataclass(frozen=True)

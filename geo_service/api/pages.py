@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boundaries import ATTRIBUTIONS_SQL
 from geo_service import citizens
 from geo_service.api import deps
 from geo_service.api.catalogue import CATEGORIES_SQL
@@ -29,10 +29,6 @@ from geo_service.timeline import public_report
 
 router = APIRouter(include_in_schema=False)
 
-ATTRIBUTIONS_SQL = text(
-    "SELECT DISTINCT attribution FROM boundary_sets WHERE active AND attribution <> '' "
-    "ORDER BY attribution"
-)
 ONE_YEAR = 365 * 24 * 3600
 TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")  # as /api/v1/track/{token} accepts
 
