@@ -9,11 +9,16 @@ import io
 import os
 import tempfile
 import warnings
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from geo_service.config import Settings
 from geo_service.errors import ApiError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
@@ -121,3 +126,32 @@ def process_photo(
             fh.write(stored)
         os.replace(tmp, path)
     return StoredPhoto(file_name, image.width, image.height, len(stored), gps, created)
+
+
+@asynccontextmanager
+async def stored_uploads(
+    uploads: Sequence[UploadFile], settings: Settings
+) -> AsyncIterator[list[StoredPhoto]]:
+    """Store a request's photos for the row that will name them. The files are written before
+    that row; when the row is not written (bad input, a conflict, a lost connection) they are
+    removed again, so a refused request leaves no orphan on disk."""
+    photos: list[StoredPhoto] = []
+    try:
+        for i, upload in enumerate(uploads):
+            raw = await upload.read(settings.photo_max_bytes + 1)
+            photos.append(
+                await run_in_threadpool(
+                    process_photo,
+                    raw,
+                    field=f"photos[{i}]",
+                    media_dir=settings.media_dir,
+                    max_bytes=settings.photo_max_bytes,
+                    max_pixels=settings.photo_max_pixels,
+                    max_side=settings.photo_max_side,
+                )
+            )
+        yield photos
+    except BaseException:
+        for photo in photos:
+            photo.discard(settings.media_dir)
+        raise

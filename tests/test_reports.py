@@ -182,18 +182,25 @@ def test_a_photo_with_gps_places_a_report_without_a_pin(client: httpx.Client) ->
     assert r.json()["ward"]["code"] == "00070"
 
 
+def stored_files(server: Server) -> set[Path]:
+    return {p for p in (server.media_dir / "photos").rglob("*") if p.is_file()}
+
+
 def test_a_pin_outside_the_city_is_refused_and_nothing_is_written(
-    client: httpx.Client, engine: Engine
+    client: httpx.Client, engine: Engine, server: Server
 ) -> None:
     before = count_rows(engine)
+    files_before = stored_files(server)
     r = client.post(
         "/api/v1/reports",
         data={k: str(v) for k, v in report(lat=10.7769, lon=106.7009).items()},
-        files=[("photos", ("a.jpg", jpeg(), "image/jpeg"))],
+        files=[("photos", ("a.jpg", jpeg(1237, 811), "image/jpeg"))],
     )
     assert r.status_code == 422
     assert "outside the city limit" in r.json()["detail"]
     assert count_rows(engine) == before
+    # The photo was stored before the report was refused; it does not stay behind.
+    assert stored_files(server) == files_before
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from geo_service.api import deps
 from geo_service.citizens import possible_duplicates
 from geo_service.config import Settings
 from geo_service.errors import ApiError, describe_validation_errors
-from geo_service.photos import StoredPhoto, process_photo
+from geo_service.photos import stored_uploads
 from geo_service.profile import Profile
 from geo_service.reports import (
     ReportCreated,
@@ -113,33 +112,15 @@ async def post_report(
     """Report a problem at a pin (or where its photo was taken). The report is routed to the
     ward and unit at once; the answer carries the secret tracking token."""
     data, uploads = await _read_submission(request, settings)
-    photos: list[StoredPhoto] = []
-    try:
-        for i, upload in enumerate(uploads):
-            raw = await upload.read(settings.photo_max_bytes + 1)
-            photos.append(
-                await run_in_threadpool(
-                    process_photo,
-                    raw,
-                    field=f"photos[{i}]",
-                    media_dir=settings.media_dir,
-                    max_bytes=settings.photo_max_bytes,
-                    max_pixels=settings.photo_max_pixels,
-                    max_side=settings.photo_max_side,
-                )
-            )
-        async with engine.connect() as conn:  # one statement: atomic without BEGIN
-            created = await create_report(
-                conn, data, photos, snap_m=settings.snap_distance_m, city=profile.city.name
-            )
-            created.possible_duplicates = await possible_duplicates(
-                conn, created.id, days=settings.duplicate_days
-            )
-            return created
-    except BaseException:
-        for photo in photos:
-            photo.discard(settings.media_dir)
-        raise
+    async with stored_uploads(uploads, settings) as photos, engine.connect() as conn:
+        # one statement: atomic without BEGIN
+        created = await create_report(
+            conn, data, photos, snap_m=settings.snap_distance_m, city=profile.city.name
+        )
+        created.possible_duplicates = await possible_duplicates(
+            conn, created.id, days=settings.duplicate_days
+        )
+        return created
 
 
 @router.get(

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from geo_service import queue, staff, workflow
@@ -21,7 +20,7 @@ from geo_service.auth import User
 from geo_service.config import Settings
 from geo_service.errors import ApiError, describe_validation_errors
 from geo_service.models import PRIORITIES
-from geo_service.photos import StoredPhoto, process_photo
+from geo_service.photos import stored_uploads
 from geo_service.profile import Profile
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
@@ -217,21 +216,7 @@ async def post_transition(
     `duplicate` with `duplicate_of`), transferred (with a reason and `unit`). Send the
     `version` you saw: if someone changed the report since, this is a 409."""
     change, uploads = await _read_transition(request, settings)
-    photos: list[StoredPhoto] = []
-    try:
-        for i, upload in enumerate(uploads):
-            raw = await upload.read(settings.photo_max_bytes + 1)
-            photos.append(
-                await run_in_threadpool(
-                    process_photo,
-                    raw,
-                    field=f"photos[{i}]",
-                    media_dir=settings.media_dir,
-                    max_bytes=settings.photo_max_bytes,
-                    max_pixels=settings.photo_max_pixels,
-                    max_side=settings.photo_max_side,
-                )
-            )
+    async with stored_uploads(uploads, settings) as photos:
         actor = workflow.Actor("staff", user.id, staff.scope_of(user))
         return await workflow.transition(
             conn,
@@ -241,10 +226,6 @@ async def post_transition(
             transfer_restarts_deadline=settings.transfer_restarts_deadline,
             photos=photos,
         )
-    except BaseException:
-        for photo in photos:
-            photo.discard(settings.media_dir)
-        raise
 
 
 @router.patch("/staff/reports/{report_id}")
