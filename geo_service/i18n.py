@@ -168,6 +168,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     # Staff area (/staff)
     "staff.title": {"vi": "Khu vực cán bộ", "en": "Staff area"},
     "staff.queue": {"vi": "Hàng đợi", "en": "Queue"},
+    "staff.maps": {"vi": "Bản đồ phân tích", "en": "Analysis maps"},
+    "staff.map_heat": {"vi": "mật độ", "en": "heatmap"},
+    "staff.map_hotspots": {"vi": "điểm nóng", "en": "hot spots"},
+    "staff.map_wards": {"vi": "theo phường, xã", "en": "by ward"},
     "staff.logout": {"vi": "Đăng xuất", "en": "Log out"},
     "staff.login_heading": {"vi": "Đăng nhập cán bộ", "en": "Staff login"},
     "staff.username": {"vi": "Tên đăng nhập", "en": "Username"},

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+from urllib.parse import quote
 
 import geopandas as gpd
 import httpx
@@ -68,7 +69,13 @@ PATHS = [
 def test_maps_need_a_login_and_a_planning_or_unit_role(
     client: httpx.Client, people: dict[str, dict[str, str]], path: str
 ) -> None:
-    assert client.get(path, params=PERIOD).status_code == 401
+    anonymous = client.get(path, params=PERIOD)
+    if path.startswith("/maps/"):  # a page: the browser goes to log in, and comes back
+        assert anonymous.status_code == 303
+        login_page = f"/staff/login?next={quote(path, safe='')}"
+        assert anonymous.headers["location"].startswith(login_page)
+    else:
+        assert anonymous.status_code == 401
     refused = client.get(path, params=PERIOD, headers=people["citizen"])
     assert refused.status_code == 403
     assert "citizen" in refused.json()["detail"]

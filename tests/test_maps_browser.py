@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine
 
-from tests.conftest import Server, login, make_user
+from tests.conftest import DEFAULT_PASSWORD, Server, login, make_user
 from tests.maps_data import around, plant
 
 PERIOD = "from=2015-03-01&to=2015-03-31"
@@ -134,3 +135,22 @@ def test_a_period_without_reports_draws_an_empty_map_without_errors(
         "0 phản ánh / reports" if kind != "wards" else "1990-01-01"
     )
     expect(page.locator("#gs-legend")).to_be_visible()
+
+
+def test_a_planner_not_logged_in_is_asked_to_log_in_and_comes_back_to_the_map(
+    page: Page, server: Server, token: str
+) -> None:
+    watch = Watch(page, server)
+    page.goto(f"/maps/wards?{PERIOD}")
+    expect(page).to_have_url(re.compile(r"/staff/login\?next=%2Fmaps%2Fwards"))
+    page.fill("#username", "map-browser-planner")
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(rf"/maps/wards\?{PERIOD}$"))
+    expect(page.locator("#gs-legend")).to_contain_text("quantiles")
+    # From the staff area the maps are one click away.
+    page.goto("/staff")
+    page.locator('nav.maps a[href="/maps/hotspots"]').click()
+    expect(page).to_have_url(re.compile(r"/maps/hotspots$"))
+    expect(page.locator("#gs-caption h1")).to_contain_text("Getis-Ord Gi*")
+    watch.check()

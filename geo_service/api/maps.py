@@ -3,9 +3,10 @@
 
 Planners and admins see every report; unit staff see their unit's area (the reports their
 unit handles, and for a ward's People's Committee its whole ward); others get 403, and
-anonymous callers 401. The work is in ``maps/``; these handlers read the parameters, decide
-the scope, and run the synchronous map code in the thread pool (it is CPU work as much as
-SQL, and must not hold up the event loop).
+anonymous callers 401 (the HTML maps send a browser to the login page instead). The work is
+in ``maps/``; these handlers read the parameters, decide the scope, and run the synchronous
+map code in the thread pool (it is CPU work as much as SQL, and must not hold up the event
+loop).
 """
 
 from __future__ import annotations
@@ -45,27 +46,44 @@ def map_user(user: User = Depends(deps.current_user)) -> User:
     raise ApiError(403, f"maps are for planners, admins and unit staff; you are {user.role}")
 
 
-def map_filters(
-    profile: Profile = Depends(deps.profile),
-    user: User = Depends(map_user),
-    group: Annotated[str | None, Query(description="category group code")] = None,
-    category: Annotated[list[str], Query(description="category code (repeatable)")] = [],  # noqa: B006
-    status: Annotated[list[str], Query(description="status (repeatable)")] = [],  # noqa: B006
-    ward: Annotated[str | None, Query(description="ward code (active boundary set)")] = None,
-    date_from: Annotated[dt.date | None, Query(alias="from", description="first day")] = None,
-    date_to: Annotated[dt.date | None, Query(alias="to", description="last day (incl.)")] = None,
-) -> MapFilters:
-    """The filters from the query string, limited to the user's area."""
-    return MapFilters(
-        group=group or None,
-        categories=tuple(category),
-        statuses=tuple(status),
-        ward=ward or None,
-        date_from=date_from,
-        date_to=date_to,
-        unit_id=None if user.sees_all else user.unit_id,
-        timezone=profile.city.timezone,
-    )
+def map_page_user(user: User = Depends(deps.page_user)) -> User:
+    """The same rule for the HTML maps, but a browser that is not logged in is sent to the
+    login page, which brings the planner back to this map afterwards."""
+    return map_user(user)
+
+
+def _filters_for(who: Callable[..., Any]) -> Callable[..., MapFilters]:
+    """The filters dependency, for API callers (``map_user``) or pages (``map_page_user``)."""
+
+    def map_filters(
+        profile: Profile = Depends(deps.profile),
+        user: User = Depends(who),
+        group: Annotated[str | None, Query(description="category group code")] = None,
+        category: Annotated[list[str], Query(description="category code (repeatable)")] = [],  # noqa: B006
+        status: Annotated[list[str], Query(description="status (repeatable)")] = [],  # noqa: B006
+        ward: Annotated[str | None, Query(description="ward code (active boundary set)")] = None,
+        date_from: Annotated[dt.date | None, Query(alias="from", description="first day")] = None,
+        date_to: Annotated[
+            dt.date | None, Query(alias="to", description="last day (incl.)")
+        ] = None,
+    ) -> MapFilters:
+        """The filters from the query string, limited to the user's area."""
+        return MapFilters(
+            group=group or None,
+            categories=tuple(category),
+            statuses=tuple(status),
+            ward=ward or None,
+            date_from=date_from,
+            date_to=date_to,
+            unit_id=None if user.sees_all else user.unit_id,
+            timezone=profile.city.timezone,
+        )
+
+    return map_filters
+
+
+map_filters = _filters_for(map_user)
+page_filters = _filters_for(map_page_user)
 
 
 def _tiles(settings: Settings) -> render.Tiles:
@@ -95,7 +113,7 @@ async def _run(settings: Settings, work: Callable[[Connection], T]) -> T:
 
 @router.get("/maps/heatmap", response_class=HTMLResponse)
 async def heatmap_page(
-    filters: MapFilters = Depends(map_filters),
+    filters: MapFilters = Depends(page_filters),
     settings: Settings = Depends(deps.settings),
     cells: Annotated[int, Query(ge=20, le=400, description="grid cells across the view")] = 150,
 ) -> HTMLResponse:
@@ -132,7 +150,7 @@ def ward_options(
 
 @router.get("/maps/hotspots", response_class=HTMLResponse)
 async def hotspots_page(
-    filters: MapFilters = Depends(map_filters),
+    filters: MapFilters = Depends(page_filters),
     options: build.MapOptions = Depends(hotspot_options),
     settings: Settings = Depends(deps.settings),
 ) -> HTMLResponse:
@@ -141,7 +159,7 @@ async def hotspots_page(
 
 @router.get("/maps/wards", response_class=HTMLResponse)
 async def wards_page(
-    filters: MapFilters = Depends(map_filters),
+    filters: MapFilters = Depends(page_filters),
     options: build.MapOptions = Depends(ward_options),
     settings: Settings = Depends(deps.settings),
 ) -> HTMLResponse:

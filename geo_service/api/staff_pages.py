@@ -48,10 +48,11 @@ TAB_LABELS = {
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a staff page of this site: never an open redirect elsewhere."""
+    """Only a page of this site behind the login (the staff area, the planners' maps): never
+    an open redirect elsewhere."""
     if (
         not target
-        or not target.startswith("/staff")
+        or not target.startswith(("/staff", "/maps/"))
         or target.startswith("//")
         or "\\" in target
         or target.startswith("/staff/login")
