@@ -16,30 +16,22 @@ Prints p50 / p95 in milliseconds.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from harness import GEO_SERVICE, percentile, service_env, serving
+
 PASSWORD = "bench-password-2026"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"p50 {statistics.median(ordered):7.2f} ms   p95 {p95:7.2f} ms   (n={len(ordered)})"
+    p50, p95 = statistics.median(samples), percentile(samples, 0.95)
+    return f"p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   (n={len(samples)})"
 
 
 def timed(call: httpx.Client, method: str, url: str, **kwargs: object) -> float:
@@ -63,12 +55,11 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "MEDIA_DIR": tempfile.mkdtemp()}
-    geo_service = [sys.executable, "-m", "geo_service.cli"]
-    subprocess.run([*geo_service, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+    env = service_env(args.database_url)
+    subprocess.run([*GEO_SERVICE, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(
         [
-            *geo_service,
+            *GEO_SERVICE,
             "users",
             "create",
             "--username",
@@ -85,21 +76,7 @@ def main() -> int:
         capture_output=True,
     )  # no check: on a second run the account is already there
 
-    port = free_port()
-    server = subprocess.Popen(
-        [*geo_service, "serve", "--port", str(port), "--workers", str(args.workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with serving(env, workers=args.workers) as base:
         form = {"username": "bench.official", "password": PASSWORD}
         with httpx.Client(base_url=base, timeout=30) as client:
             for _ in range(3):  # warm-up
@@ -135,9 +112,6 @@ def main() -> int:
             f"GET  /api/v1/auth/me x{args.concurrency:<3}     {percentiles(parallel)}"
             f"   {len(parallel) / wall:,.0f} req/s (httpx clients, Python-bound)"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return 0
 
 

@@ -13,13 +13,12 @@ import argparse
 import sys
 import time
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 from geo_service import db
 from geo_service.config import Settings
 from geo_service.demo import generate_demo_reports
-from geo_service.profile import load_profile
-from geo_service.seed import init_database
+from harness import fresh_database
 
 
 def main() -> int:
@@ -30,21 +29,12 @@ def main() -> int:
     ap.add_argument("--reports", type=int, default=1_000_000)
     args = ap.parse_args()
     settings = Settings(database_url=args.database_url)
-    url = settings.sqlalchemy_url
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        name = make_url(url).database
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    db.migrate(url)
-    with db.sync_engine(url).begin() as conn:
-        init_database(conn, load_profile(settings.city_profile), say=lambda _: None)
+    fresh_database(settings)
 
     started = time.monotonic()
     stored = generate_demo_reports(args.reports, settings=settings)
     elapsed = time.monotonic() - started
-    with db.sync_engine(url).connect() as conn:
+    with db.sync_engine(settings.sqlalchemy_url).connect() as conn:
         sizes = conn.execute(
             text(
                 "SELECT pg_size_pretty(pg_total_relation_size('reports')),"

@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, text
 
 from geo_service.config import Settings
+from harness import GEO_SERVICE, service_env, serving
 
 LUA = """
 local lines = {}
@@ -41,12 +38,6 @@ request = function()
   %(request)s
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run_wrk(
@@ -105,13 +96,8 @@ def main() -> int:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "MEDIA_DIR": tempfile.mkdtemp()}
-    subprocess.run(
-        [sys.executable, "-m", "geo_service.cli", "init"],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    env = service_env(args.database_url)
+    subprocess.run([*GEO_SERVICE, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
     engine = create_engine(Settings(database_url=args.database_url).sqlalchemy_url)
     with engine.connect() as conn:
         x1, y1, x2, y2 = conn.execute(
@@ -127,30 +113,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     points = [(rng.uniform(y1, y2), rng.uniform(x1, x2)) for _ in range(args.points)]
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "geo_service.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with serving(env, workers=args.workers) as base:
         work = Path(tempfile.mkdtemp())
         locate_paths = work / "locate.txt"
         locate_paths.write_text(
@@ -204,9 +167,6 @@ def main() -> int:
                 f"p99 {r['p99']:6.2f} ms   {r['requests']:,} requests, "
                 f"{ok:.0f}% 2xx (the rest: points outside the city, 422)"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return 0
 
 

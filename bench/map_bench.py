@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from typing import Any
 
@@ -30,15 +26,10 @@ from sqlalchemy import create_engine, text
 from geo_service.config import Settings
 from geo_service.profile import load_profile
 from geo_service.queue import OPEN_STATUSES
+from harness import GEO_SERVICE, service_env, serving
 
 VIEW_PX = (1280, 800)
 ZOOMS = range(10, 19)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def view_bbox(lat: float, lon: float, zoom: int) -> str:
@@ -50,7 +41,7 @@ def view_bbox(lat: float, lon: float, zoom: int) -> str:
 
 
 def run(cli_env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "geo_service.cli", *args], env=cli_env, check=True)
+    subprocess.run([*GEO_SERVICE, *args], env=cli_env, check=True)
 
 
 def main() -> int:
@@ -64,7 +55,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=20, help="requests per zoom and centre")
     args = ap.parse_args()
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "MEDIA_DIR": tempfile.mkdtemp()}
+    env = service_env(args.database_url)
     run(env, "init")
     settings = Settings(database_url=args.database_url)
     engine = create_engine(settings.sqlalchemy_url)
@@ -77,61 +68,43 @@ def main() -> int:
     engine.dispose()
 
     lat0, lon0 = load_profile(settings.city_profile).city.center
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            for _ in range(150):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            print(f"{total:,} reports; view {VIEW_PX[0]}x{VIEW_PX[1]} px; {args.repeat} requests")
-            filters: list[tuple[str, dict[str, Any]]] = [
-                ("all reports", {}),
-                ("open only", {"status": list(OPEN_STATUSES)}),
-            ]
-            for label, extra in filters:
-                print(f"\n{label}")
-                print("zoom  p50 ms  p95 ms  max ms  raw kB  gzip kB  clusters  singles  in view")
-                for zoom in ZOOMS:
-                    step = 200 * 360 / (256 * 2**zoom)  # centres 200 px apart: panning
-                    centres = [(lat0, lon0)] + [
-                        (lat0 + dy * step, lon0 + dx * step)
-                        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
-                    ]
-                    times, raw, packed = [], [], []
-                    last: dict[str, Any] = {}
-                    for lat, lon in centres:
-                        params = {"bbox": view_bbox(lat, lon, zoom), "zoom": zoom, **extra}
-                        client.get("/api/v1/reports/clusters", params=params)  # warm
-                        for _ in range(args.repeat):
-                            started = time.perf_counter()
-                            r = client.get("/api/v1/reports/clusters", params=params)
-                            times.append((time.perf_counter() - started) * 1000)
-                            r.raise_for_status()
-                        raw.append(len(r.content))
-                        packed.append(len(gzip.compress(r.content, 6)))
-                        if (lat, lon) == centres[0]:
-                            last = r.json()
-                    times.sort()
-                    print(
-                        f"{zoom:>4}  {statistics.median(times):6.1f}  "
-                        f"{times[int(len(times) * 0.95) - 1]:6.1f}  {times[-1]:6.1f}  "
-                        f"{max(raw) / 1024:6.1f}  {max(packed) / 1024:7.1f}  "
-                        f"{len(last['clusters']):8}  {len(last['reports']):7}  "
-                        f"{last['total']:7,}"
-                    )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving(env) as base, httpx.Client(base_url=base, timeout=30) as client:
+        print(f"{total:,} reports; view {VIEW_PX[0]}x{VIEW_PX[1]} px; {args.repeat} requests")
+        filters: list[tuple[str, dict[str, Any]]] = [
+            ("all reports", {}),
+            ("open only", {"status": list(OPEN_STATUSES)}),
+        ]
+        for label, extra in filters:
+            print(f"\n{label}")
+            print("zoom  p50 ms  p95 ms  max ms  raw kB  gzip kB  clusters  singles  in view")
+            for zoom in ZOOMS:
+                step = 200 * 360 / (256 * 2**zoom)  # centres 200 px apart: panning
+                centres = [(lat0, lon0)] + [
+                    (lat0 + dy * step, lon0 + dx * step)
+                    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
+                ]
+                times, raw, packed = [], [], []
+                last: dict[str, Any] = {}
+                for lat, lon in centres:
+                    params = {"bbox": view_bbox(lat, lon, zoom), "zoom": zoom, **extra}
+                    client.get("/api/v1/reports/clusters", params=params)  # warm
+                    for _ in range(args.repeat):
+                        started = time.perf_counter()
+                        r = client.get("/api/v1/reports/clusters", params=params)
+                        times.append((time.perf_counter() - started) * 1000)
+                        r.raise_for_status()
+                    raw.append(len(r.content))
+                    packed.append(len(gzip.compress(r.content, 6)))
+                    if (lat, lon) == centres[0]:
+                        last = r.json()
+                times.sort()
+                print(
+                    f"{zoom:>4}  {statistics.median(times):6.1f}  "
+                    f"{times[int(len(times) * 0.95) - 1]:6.1f}  {times[-1]:6.1f}  "
+                    f"{max(raw) / 1024:6.1f}  {max(packed) / 1024:7.1f}  "
+                    f"{len(last['clusters']):8}  {len(last['reports']):7}  "
+                    f"{last['total']:7,}"
+                )
     return 0
 
 

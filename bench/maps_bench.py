@@ -22,13 +22,14 @@ from sqlalchemy import Engine, text
 from geo_service import db
 from geo_service.config import Settings
 from geo_service.profile import load_profile
+from harness import GEO_SERVICE
 from maps import build, export, render
 from maps.filters import MapFilters, check_filters
 
 
 def geo_service(url: str, *args: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "geo_service.cli", *args],
+        [*GEO_SERVICE, *args],
         env={**os.environ, "DATABASE_URL": url},
         check=True,
         stdout=subprocess.DEVNULL,

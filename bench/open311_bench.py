@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,14 +32,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from geo_service.config import Settings
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from harness import GEO_SERVICE, service_env, serving
 
 
 async def drive(
@@ -99,11 +90,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "MEDIA_DIR": tempfile.mkdtemp()}
+    env = service_env(args.database_url)
 
     def cli(*argv: str) -> str:
         done = subprocess.run(
-            [sys.executable, "-m", "geo_service.cli", *argv],
+            [*GEO_SERVICE, *argv],
             env=env,
             check=True,
             capture_output=True,
@@ -170,23 +161,7 @@ def main() -> int:
         ("POST requests.json", post, args.count * 5, "identity"),
     ]  # fmt: skip
 
-    port = free_port()
-    serve = ["serve", "--port", str(port), "--workers", str(args.workers)]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "geo_service.cli", *serve],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+    with serving(env, workers=args.workers) as base:
         print(
             f"{len(ids):,} reports ({in_window:,} in the last 90 days); {args.workers} workers,"
             f" {args.concurrency} concurrent clients"
@@ -199,9 +174,6 @@ def main() -> int:
                 f"{name:26} {r['rps']:8.1f} req/s   p50 {r['p50']:7.1f} ms   "
                 f"p99 {r['p99']:7.1f} ms   {r['bytes']:>9,} bytes"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return 0
 
 

@@ -32,8 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo_service import db, queue, stats
 from geo_service.config import Settings
 from geo_service.demo import generate_demo_reports
-from geo_service.profile import load_profile
-from geo_service.seed import init_database
+from harness import fresh_database, percentile
 
 
 def prepare(settings: Settings, reports: int, keep: bool) -> None:
@@ -50,15 +49,7 @@ def prepare(settings: Settings, reports: int, keep: bool) -> None:
                 return
         except Exception:  # no database yet: build it
             pass
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        name = make_url(url).database
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    db.migrate(url)
-    with db.sync_engine(url).begin() as conn:
-        init_database(conn, load_profile(settings.city_profile), say=lambda _: None)
+    fresh_database(settings)
     started = time.monotonic()
     generate_demo_reports(reports, settings=settings, say=lambda _: None)
     print(f"loaded {reports:,} demo reports in {time.monotonic() - started:.0f} s")
@@ -75,9 +66,8 @@ async def timed(
         started = time.perf_counter()
         await run()
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
-    print(f"  {name:58} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms")
+    median, p95 = statistics.median(samples), percentile(samples, 0.95)
+    print(f"  {name:58} median {median:7.1f} ms   p95 {p95:7.1f} ms")
 
 
 async def bench(settings: Settings, repeat: int) -> None:
