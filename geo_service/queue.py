@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.errors import ApiError
+from geo_service.models import PRIORITIES
 
 OPEN_STATUSES: tuple[str, ...] = ("received", "acknowledged", "in_progress")
 CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected")
@@ -180,6 +182,56 @@ async def check_categories(conn: AsyncConnection, codes: list[str]) -> None:
     unknown = sorted(set(codes) - known)
     if unknown:
         raise ApiError(422, f"category: unknown category {', '.join(unknown)}", "category")
+
+
+async def build_filter(
+    conn: AsyncConnection,
+    *,
+    user_id: int,
+    timezone: str,
+    statuses: tuple[str, ...] = OPEN_STATUSES,
+    categories: list[str] | None = None,
+    priorities: list[str] | None = None,
+    overdue: bool | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    text: str | None = None,
+    assignee: str | None = None,
+) -> QueueFilter:
+    """The queue's filters as the API and the staff page receive them: days in city time
+    (``date_to`` included), ``assignee`` 'me' or a user id; 422 naming the wrong one."""
+    wrong = [p for p in priorities or [] if p not in PRIORITIES]
+    if wrong:
+        raise ApiError(
+            422, f"priority: {wrong[0]!r} is not one of {', '.join(PRIORITIES)}", "priority"
+        )
+    if categories:
+        await check_categories(conn, categories)
+    if date_from and date_to and date_to < date_from:
+        raise ApiError(422, "to: must not be before from", "to")
+    assignee_id = None
+    if assignee is not None:
+        if assignee == "me":
+            assignee_id = user_id
+        elif assignee.isdigit() and len(assignee) < 10:
+            assignee_id = int(assignee)
+        else:
+            raise ApiError(422, "assignee: 'me' or a user id", "assignee")
+    tz = ZoneInfo(timezone)
+
+    def day_start(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+
+    return QueueFilter(
+        statuses=tuple(s for s in STATUSES if s in statuses),
+        categories=tuple(categories or ()),
+        priorities=tuple(priorities or ()),
+        overdue=overdue,
+        date_from=day_start(date_from) if date_from else None,
+        date_to=day_start(date_to + dt.timedelta(days=1)) if date_to else None,
+        text=text.strip() if text and text.strip() else None,
+        assignee=assignee_id,
+    )
 
 
 async def queue_page(

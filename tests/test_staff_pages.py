@@ -4,6 +4,7 @@ a 404 whatever the URL says, because the scoping is in the queries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,66 @@ def test_an_official_cannot_pick_another_units_queue(
     response = client.get("/staff", params={"unit": two_units["theirs"]["unit"]["code"]})
     assert response.status_code == 404
     assert f'data-id="{two_units["theirs"]["id"]}"' not in response.text
+
+
+def test_an_official_narrows_the_queue_and_the_filters_stay_across_tabs_and_pages(
+    page: Page, client: httpx.Client, engine: Engine, two_units: dict[str, Any]
+) -> None:
+    dumping = two_units["ours"]
+    response = client.post(
+        "/api/v1/reports",
+        json={"category": "open_burning", "description": "Đốt rác ngoài trời", **HOAN_KIEM},
+    )
+    burning = response.json()
+    assert burning["unit"]["code"] == dumping["unit"]["code"]  # both the ward's work
+    with engine.begin() as conn:
+        me = conn.execute(text("SELECT id FROM users WHERE username = 'official.hk'")).scalar()
+        conn.execute(
+            text("UPDATE reports SET assignee_id = :me, priority = 'high' WHERE id = :id"),
+            {"me": me, "id": dumping["id"]},
+        )
+    page.set_viewport_size(PHONE)
+    no_tiles(page)
+    page.goto("/staff")
+    log_in(page, "official.hk")
+    page.wait_for_url("**/staff")
+    rows = page.locator("#queue tbody tr")
+    expect(page.locator(f"tr[data-id='{burning['id']}']")).to_be_visible()
+
+    page.click("details.more-filters summary")
+    page.select_option("#f-category", "open_burning")
+    assert fits_the_screen(page)
+    page.click("form.filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"category=open_burning"))
+    expect(page.locator(f"tr[data-id='{burning['id']}']")).to_be_visible()
+    assert page.locator(f"tr[data-id='{dumping['id']}']").count() == 0
+    for row in rows.all():
+        expect(row).to_contain_text("Đốt")  # every row is open burning
+    # A tab keeps the filter: the "received" tab shows open burning only, too.
+    page.click("nav.tabs a[href*='tab=received']")
+    expect(page).to_have_url(re.compile(r"tab=received&.*category=open_burning"))
+    expect(page.locator("#f-category")).to_have_value("open_burning")
+    page.click("#clear-filters")
+    expect(page.locator(f"tr[data-id='{dumping['id']}']")).to_be_visible()
+
+    page.check("input[name=mine]")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator(f"tr[data-id='{dumping['id']}']")).to_be_visible()
+    assert rows.count() == 1  # only what is assigned to this official
+
+    page.goto("/staff?priority=high")
+    expect(page.locator(f"tr[data-id='{dumping['id']}']")).to_be_visible()
+    assert page.locator(f"tr[data-id='{burning['id']}']").count() == 0
+
+    later = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    page.goto(f"/staff?from={later}")  # sent before that day: none is
+    expect(page.locator("#queue-empty")).to_be_visible()
+    page.goto(f"/staff?to={later}&category=illegal_dumping")
+    expect(page.locator(f"tr[data-id='{dumping['id']}']")).to_be_visible()
+
+    response = page.goto("/staff?from=2026-03-02&to=2026-03-01")
+    assert response is not None and response.status == 422
+    expect(page.locator("p.error")).to_contain_text("to: must not be before from")
+    response = page.goto("/staff?from=yesterday")
+    assert response is not None and response.status == 422
+    expect(page.locator("p.error")).to_contain_text("YYYY-MM-DD")

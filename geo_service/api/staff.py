@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
@@ -19,7 +18,6 @@ from geo_service.api import deps
 from geo_service.auth import User
 from geo_service.config import Settings
 from geo_service.errors import ApiError, describe_validation_errors
-from geo_service.models import PRIORITIES
 from geo_service.photos import stored_uploads
 from geo_service.profile import Profile
 
@@ -30,10 +28,6 @@ QueueStatus = queue.STATUSES
 
 def _split(values: list[str] | None) -> list[str]:
     return sorted({v for item in values or [] for v in item.split(",") if v})
-
-
-def _day_start(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz)
 
 
 @router.get(
@@ -96,35 +90,18 @@ async def get_queue(
                 f"status: {s!r} is not one of {', '.join(queue.STATUSES)}, open, closed, all",
                 "status",
             )
-    priorities = _split(priority)
-    wrong = [p for p in priorities if p not in PRIORITIES]
-    if wrong:
-        raise ApiError(
-            422, f"priority: {wrong[0]!r} is not one of {', '.join(PRIORITIES)}", "priority"
-        )
-    categories = _split(category)
-    if categories:
-        await queue.check_categories(conn, categories)
-    tz = ZoneInfo(profile.city.timezone)
-    if date_from and date_to and date_to < date_from:
-        raise ApiError(422, "to: must not be before from", "to")
-    assignee_id = None
-    if assignee is not None:
-        if assignee == "me":
-            assignee_id = user.id
-        elif assignee.isdigit() and len(assignee) < 10:
-            assignee_id = int(assignee)
-        else:
-            raise ApiError(422, "assignee: 'me' or a user id", "assignee")
-    f = queue.QueueFilter(
-        statuses=tuple(s for s in queue.STATUSES if s in statuses),
-        categories=tuple(categories),
-        priorities=tuple(priorities),
+    f = await queue.build_filter(
+        conn,
+        user_id=user.id,
+        timezone=profile.city.timezone,
+        statuses=tuple(statuses),
+        categories=_split(category),
+        priorities=_split(priority),
         overdue=overdue,
-        date_from=_day_start(date_from, tz) if date_from else None,
-        date_to=_day_start(date_to + dt.timedelta(days=1), tz) if date_to else None,
-        text=q.strip() if q and q.strip() else None,
-        assignee=assignee_id,
+        date_from=date_from,
+        date_to=date_to,
+        text=q,
+        assignee=assignee,
     )
     result = await queue.queue_page(conn, scope, f, sort=sort, page=page, page_size=page_size)
     items = result.pop("items_json")

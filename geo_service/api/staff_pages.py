@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -22,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo_service import auth, queue, staff, workflow
 from geo_service.api import deps
 from geo_service.api.auth import client_ip
+from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.auth import User
 from geo_service.config import Settings
 from geo_service.errors import ApiError
 from geo_service.i18n import MESSAGES, Lang, translate
+from geo_service.models import PRIORITIES
 from geo_service.profile import Profile
 from geo_service.templating import page_lang, templates
 
@@ -220,6 +223,11 @@ async def queue_page(
     tab: str = Query("open", max_length=20),
     overdue: bool | None = Query(None),
     q: str | None = Query(None, max_length=200),
+    category: str | None = Query(None, max_length=64),
+    priority: str | None = Query(None, max_length=20),
+    from_day: str | None = Query(None, alias="from", max_length=10),
+    to_day: str | None = Query(None, alias="to", max_length=10),
+    mine: bool = Query(False),
     unit: str | None = Query(None, max_length=64),
     page: int = Query(1, ge=1, le=100_000),
     user: User = Depends(deps.page_user),
@@ -242,15 +250,56 @@ async def queue_page(
         scope = queue.Scope(unit_row["id"])
     elif scope.unit_id is not None:
         unit_row = await queue.unit_for_id(conn, scope.unit_id)
-    f = queue.QueueFilter(
-        statuses=TABS[tab], overdue=overdue, text=q.strip() if q and q.strip() else None
-    )
+    try:  # a date field left empty is sent as "from=": no limit, not an error
+        date_from = dt.date.fromisoformat(from_day) if from_day else None
+        date_to = dt.date.fromisoformat(to_day) if to_day else None
+    except ValueError:
+        context = {"message": "staff.bad_filter", "detail": "from, to: dates as YYYY-MM-DD"}
+        return _page(request, "staff/error.html", context, 422)
+    filters = {
+        "q": q or "",
+        "category": category or "",
+        "priority": priority or "",
+        "from": date_from.isoformat() if date_from else "",
+        "to": date_to.isoformat() if date_to else "",
+        "overdue": "true" if overdue else "",
+        "mine": "true" if mine else "",
+    }
+    try:
+        f = await queue.build_filter(
+            conn,
+            user_id=user.id,
+            timezone=profile.city.timezone,
+            statuses=TABS[tab],
+            categories=[category] if category else None,
+            priorities=[priority] if priority else None,
+            overdue=overdue,
+            date_from=date_from,
+            date_to=date_to,
+            text=q,
+            assignee="me" if mine else None,
+        )
+    except ApiError as exc:
+        context = {"message": "staff.bad_filter", "detail": exc.message}
+        return _page(request, "staff/error.html", context, 422)
     result = await queue.queue_page(conn, scope, f, page=page, page_size=PAGE_SIZE)
     items = json.loads(result["items_json"])
+    groups = json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one())
     return _page(
         request,
         "staff/queue.html",
         {
+            "filters": filters,
+            # What the tabs and pages carry along: every filter but the tab and the page.
+            "filter_query": urlencode(
+                {
+                    **{k: v for k, v in filters.items() if v},
+                    **({"unit": unit_row["code"]} if unit_row and user.sees_all else {}),
+                }
+            ),
+            "groups": groups,
+            "priorities": PRIORITIES,
+            "filtered": any(v for k, v in filters.items() if k != "q"),
             "unit": unit_row,
             "tab": tab,
             "tabs": TAB_LABELS,
@@ -258,8 +307,6 @@ async def queue_page(
                 name: sum(result["counts"].get(s, 0) for s in statuses)
                 for name, statuses in TABS.items()
             },
-            "overdue": overdue,
-            "q": q or "",
             "result": result,
             "items": items,
             "config": {
