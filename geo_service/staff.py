@@ -206,6 +206,13 @@ async def patch_report(
             changes.append(f"assigned to {name}")
         else:
             changes.append("unassigned")
+    if not changes and not patch.internal_note:  # the same values again: nothing to record
+        return {
+            "id": report_id,
+            "version": report.version,
+            "priority": priority,
+            "assignee_id": assignee,
+        }
     note = "; ".join(changes) or "no change"
     if patch.internal_note:
         note = f"{note}. {patch.internal_note}"
@@ -245,6 +252,19 @@ async def patch_report(
         },
     )
     return {"id": report_id, "version": row.version, "priority": priority, "assignee_id": assignee}
+
+
+async def unit_officials(conn: AsyncConnection, unit_id: int) -> list[dict[str, Any]]:
+    """Who a report of this unit can be assigned to: its active officials."""
+    rows = await conn.execute(
+        text(
+            "SELECT id, username, display_name FROM users WHERE unit_id = :unit AND active"
+            " AND role IN ('unit_staff', 'unit_manager')"
+            " ORDER BY coalesce(nullif(display_name, ''), username)"
+        ),
+        {"unit": unit_id},
+    )
+    return [dict(r) for r in rows.mappings()]
 
 
 TemplateStatus = Literal["acknowledged", "in_progress", "resolved", "rejected", "transferred"]

@@ -286,3 +286,63 @@ def test_an_official_narrows_the_queue_and_the_filters_stay_across_tabs_and_page
     response = page.goto("/staff?from=yesterday")
     assert response is not None and response.status == 422
     expect(page.locator("p.error")).to_contain_text("YYYY-MM-DD")
+
+
+def test_a_ward_manager_assigns_a_report_from_their_phone_and_the_official_finds_it(
+    page: Page, client: httpx.Client, engine: Engine, two_units: dict[str, Any]
+) -> None:
+    ours, theirs = two_units["ours"], two_units["theirs"]
+    unit = ours["unit"]["code"]
+    make_user(engine, "manager.hk", "unit_manager", unit)
+    official = make_user(engine, "official.hk", "unit_staff", unit)
+    page.set_viewport_size(PHONE)
+    no_tiles(page)
+    page.goto(f"/staff/reports/{ours['id']}")
+    log_in(page, "manager.hk")
+    page.wait_for_url(f"**/staff/reports/{ours['id']}")
+    expect(page.locator("#assignee")).to_have_text("Chưa giao")
+    page.select_option("#assign-to", str(official))
+    page.select_option("#assign-priority", "urgent")
+    assert fits_the_screen(page)
+    page.click("#assign button[type=submit]")
+    page.wait_for_url(f"**/staff/reports/{ours['id']}")
+    expect(page.locator("#assignee")).to_have_text("official.hk")
+    expect(page.locator("p.state")).to_contain_text("Khẩn cấp")
+    expect(page.locator("#timeline")).to_contain_text("assigned to official.hk")
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT assignee_id, priority FROM reports WHERE id = :id"), {"id": ours["id"]}
+        ).one()
+    assert (row.assignee_id, row.priority) == (official, "urgent")
+
+    # The form the manager opened before someone else changed the report is refused.
+    page.select_option("#assign-priority", "low")
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE reports SET version = version + 1 WHERE id = :id"), {"id": ours["id"]}
+        )
+    page.click("#assign button[type=submit]")
+    expect(page.locator("p.error")).to_contain_text("changed by someone else")
+
+    # Another unit's report cannot be assigned, whatever the form says.
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "gs_csrf")
+    other = page.request.post(
+        f"/staff/reports/{theirs['id']}/assign",
+        form={"csrf_token": csrf, "version": "1", "priority": "urgent", "assignee": ""},
+    )
+    assert other.status == 404
+
+    # The official sees it under "assigned to me", and has no assignment form.
+    page.click("header form.logout button")
+    page.goto("/staff?mine=true")
+    log_in(page, "official.hk")
+    page.wait_for_url("**/staff?mine=true")
+    expect(page.locator(f"tr[data-id='{ours['id']}']")).to_be_visible()
+    page.goto(f"/staff/reports/{ours['id']}")
+    assert page.locator("#assign").count() == 0
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "gs_csrf")
+    refused = page.request.post(
+        f"/staff/reports/{ours['id']}/assign",
+        form={"csrf_token": csrf, "version": "9", "priority": "low", "assignee": ""},
+    )
+    assert refused.status == 403

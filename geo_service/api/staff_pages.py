@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service import auth, queue, staff, workflow
@@ -26,7 +27,7 @@ from geo_service.api.auth import client_ip
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.auth import User
 from geo_service.config import Settings
-from geo_service.errors import ApiError
+from geo_service.errors import ApiError, describe_validation_errors
 from geo_service.i18n import MESSAGES, Lang, translate
 from geo_service.models import PRIORITIES
 from geo_service.profile import Profile
@@ -346,12 +347,17 @@ async def report_page(
             raise
         return _page(request, "staff/error.html", {"message": "staff.not_found"}, 404)
     can_write = user.role in staff.WRITE_ROLES
+    can_manage = user.role in staff.MANAGER_ROLES
+    officials = await staff.unit_officials(conn, report["unit"]["id"]) if can_manage else []
     return _page(
         request,
         "staff/report.html",
         {
             "report": report,
             "can_write": can_write,
+            "can_manage": can_manage,
+            "officials": officials,
+            "priorities": PRIORITIES,
             "config": {
                 **_map_config(settings, profile, request),
                 "reports": [
@@ -368,3 +374,41 @@ async def report_page(
             },
         },
     )
+
+
+@router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
+async def assign(
+    request: Request,
+    report_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    version: int = Form(ge=1, le=2**31 - 1),
+    priority: str = Form(max_length=20),
+    assignee: str = Form("", max_length=12),
+    user: User = Depends(deps.page_user),
+    conn: AsyncConnection = Depends(deps.write_connection),
+) -> Response:
+    """A manager's plain form (no script needed): who handles the report and how urgent it
+    is, with the same version check and event as PATCH /api/v1/staff/reports/{id}."""
+    if user.role not in staff.MANAGER_ROLES:
+        return _page(request, "staff/error.html", {"message": "staff.managers_only"}, 403)
+
+    def not_saved(detail: str, status: int) -> HTMLResponse:
+        context = {"message": "staff.not_saved", "detail": detail}
+        return _page(request, "staff/error.html", context, status)
+
+    if assignee.strip() and not assignee.strip().isdigit():
+        return not_saved("assignee: a user id of the unit, or empty", 422)
+    try:
+        patch = staff.ReportPatch.model_validate(
+            {
+                "version": version,
+                "priority": priority,
+                "assignee": int(assignee) if assignee.strip() else None,
+            }
+        )
+        await staff.patch_report(conn, report_id, patch, user)
+    except ValidationError as exc:
+        errors = describe_validation_errors(list(exc.errors()))
+        return not_saved("; ".join(f"{e['field']}: {e['message']}" for e in errors), 422)
+    except ApiError as exc:
+        return not_saved(exc.message, exc.status)
+    return RedirectResponse(f"/staff/reports/{report_id}", status_code=303)
