@@ -166,6 +166,10 @@ class Report(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES!r}", name="reports_status"),
         CheckConstraint(f"priority IN {PRIORITIES!r}", name="reports_priority"),
+        CheckConstraint(  # migration 0006; the queue's date filter relies on it
+            "duplicate_of IS NOT NULL OR deadline_at >= created_at",
+            name="reports_deadline_after_created",
+        ),
         Index("reports_unit_deadline", "unit_id", "deadline_at"),
         Index("reports_ward_created", "ward_code", "created_at"),
         Index("reports_category_created", "category_id", "created_at"),

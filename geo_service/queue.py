@@ -96,7 +96,9 @@ def _where(scope: Scope, f: QueueFilter, params: dict[str, Any]) -> list[str]:
         where.append("r.priority = ANY(:priorities)")
         params["priorities"] = list(f.priorities)
     if f.date_from:
-        where.append("r.created_at >= :date_from")
+        # The second term follows from the first (constraint reports_deadline_after_created)
+        # and lets the list start the deadline index at that day, not at the oldest report.
+        where.append("r.created_at >= :date_from AND r.deadline_at >= :date_from")
         params["date_from"] = f.date_from
     if f.date_to:
         where.append("r.created_at < :date_to")

@@ -113,7 +113,10 @@ def test_overdue_is_computed_when_asked_not_stored(client: httpx.Client, engine:
     assert track["overdue"] is False
     with engine.begin() as conn:  # time passes: the deadline is now behind us
         conn.execute(
-            text("UPDATE reports SET deadline_at = now() - interval '1 minute' WHERE id = :id"),
+            text(
+                "UPDATE reports SET created_at = now() - interval '3 hours',"
+                " deadline_at = now() - interval '1 minute' WHERE id = :id"
+            ),
             {"id": created["id"]},
         )
     assert client.get(f"/api/v1/track/{created['token']}").json()["overdue"] is True

@@ -86,7 +86,10 @@ def test_an_official_works_the_queue_by_deadline(client: httpx.Client, engine: E
     moved(client, manager, reports["fallen_tree"], "rejected", reason="not_a_problem")
     with engine.begin() as conn:  # garbage has waited too long
         conn.execute(
-            text("UPDATE reports SET deadline_at = now() - interval '2 hours' WHERE id = :id"),
+            text(
+                "UPDATE reports SET created_at = now() - interval '3 hours',"
+                " deadline_at = now() - interval '2 hours' WHERE id = :id"
+            ),
             {"id": reports["garbage_uncollected"]},
         )
     client.patch(
