@@ -26,7 +26,51 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "nav.report": {"vi": "Gửi phản ánh", "en": "Report a problem"},
     "nav.map": {"vi": "Bản đồ phản ánh", "en": "Reports map"},
+    "nav.figures": {"vi": "Số liệu", "en": "Figures"},
     "nav.api": {"vi": "API", "en": "API"},
+    # Figures page
+    "figures.heading": {"vi": "Kết quả tiếp nhận và xử lý", "en": "Reports received and handled"},
+    "figures.period": {"vi": "Thời gian", "en": "Period"},
+    "period.30": {"vi": "30 ngày qua", "en": "Last 30 days"},
+    "period.90": {"vi": "90 ngày qua", "en": "Last 90 days"},
+    "period.365": {"vi": "12 tháng qua", "en": "Last 12 months"},
+    "period.all": {"vi": "Từ đầu", "en": "Since the start"},
+    "figures.show": {"vi": "Xem", "en": "Show"},
+    "figures.range": {
+        "vi": "Phản ánh gửi từ {start} đến {end}",
+        "en": "Reports sent {start} to {end}",
+    },
+    "figures.range_all": {"vi": "Mọi phản ánh đến {end}", "en": "Every report up to {end}"},
+    "figures.received": {"vi": "Đã tiếp nhận", "en": "Received"},
+    "figures.resolved": {"vi": "Đã xử lý xong", "en": "Resolved"},
+    "figures.open": {"vi": "Đang xử lý", "en": "Being handled"},
+    "figures.overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "figures.on_time": {"vi": "Xử lý đúng hạn", "en": "Resolved on time"},
+    "figures.median": {"vi": "Thời gian xử lý (trung vị)", "en": "Time to resolve (median)"},
+    "figures.satisfaction": {"vi": "Hài lòng", "en": "Satisfied"},
+    "figures.days": {"vi": "{n} ngày", "en": "{n} days"},
+    "figures.of_received": {"vi": "{n} phản ánh", "en": "{n} reports"},
+    "figures.of_resolved": {"vi": "trong số đã xử lý xong", "en": "of those resolved"},
+    "figures.of_ratings": {"vi": "trong {n} lượt đánh giá", "en": "of {n} ratings"},
+    "figures.by_ward": {"vi": "Theo phường, xã", "en": "By ward"},
+    "figures.by_unit": {"vi": "Theo đơn vị xử lý", "en": "By unit"},
+    "figures.by_category": {"vi": "Theo loại sự việc", "en": "By kind of problem"},
+    "figures.col_name": {"vi": "Tên", "en": "Name"},
+    "figures.how": {
+        "vi": "Cách tính: “đang xử lý” là phản ánh chưa xử lý xong hay bị từ chối; “quá hạn” là "
+        "phản ánh đang xử lý đã qua hạn; “đúng hạn” và thời gian xử lý tính trên các phản ánh đã "
+        "xử lý xong; “hài lòng” là tỉ lệ đánh giá hài lòng của người gửi. Phản ánh trùng được "
+        "tính vào phản ánh gốc. Số liệu lấy trực tiếp từ cơ sở dữ liệu, cũng có tại",
+        "en": "How these are counted: “being handled” is every report not yet resolved or "
+        "rejected; “overdue” is one of those past its deadline; “on time” and the time to "
+        "resolve count resolved reports; “satisfied” is the share of reporters' ratings that "
+        "said so. A duplicate counts with its original. The figures come straight from the "
+        "database, and are also at",
+    },
+    "figures.none": {
+        "vi": "Chưa có phản ánh nào trong thời gian này.",
+        "en": "No reports in this period.",
+    },
     "nav.skip": {"vi": "Bỏ qua đến nội dung chính", "en": "Skip to main content"},
     "lang.switch": {"vi": "English", "en": "Tiếng Việt"},
     "lang.switch_label": {"vi": "Chuyển sang tiếng Anh", "en": "Switch to Vietnamese"},

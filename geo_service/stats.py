@@ -158,11 +158,11 @@ async def figures(
             ward_name = names["ward"].get(row.ward_code, row.ward_code)
             out["by_ward"].append({"code": row.ward_code, "name": ward_name, **figures_})
         elif row.by_unit:
-            code, name = names["unit"][row.unit_id]
-            out["by_unit"].append({"code": code, "name": name, **figures_})
+            code, name, name_en = names["unit"][row.unit_id]
+            out["by_unit"].append({"code": code, "name": name, "name_en": name_en, **figures_})
         elif row.by_category:
-            code, name = names["category"][row.category_id]
-            out["by_category"].append({"code": code, "name": name, **figures_})
+            code, name, name_en = names["category"][row.category_id]
+            out["by_category"].append({"code": code, "name": name, "name_en": name_en, **figures_})
         else:
             out["total"] = figures_
     for key in ("by_ward", "by_unit", "by_category"):
@@ -180,10 +180,10 @@ async def _names(conn: AsyncConnection) -> dict[str, dict[Any, Any]]:
             " WHERE b.level = 'ward' ORDER BY b.active, b.valid_from"
         )
     )
-    units = await conn.execute(text("SELECT id, code, name FROM units"))
-    categories = await conn.execute(text("SELECT id, code, name FROM categories"))
+    units = await conn.execute(text("SELECT id, code, name, name_en FROM units"))
+    categories = await conn.execute(text("SELECT id, code, name, name_en FROM categories"))
     return {
         "ward": {r.code: r.name for r in wards},  # the active set's name wins (sorted last)
-        "unit": {r.id: (r.code, r.name) for r in units},
-        "category": {r.id: (r.code, r.name) for r in categories},
+        "unit": {r.id: (r.code, r.name, r.name_en) for r in units},
+        "category": {r.id: (r.code, r.name, r.name_en) for r in categories},
     }

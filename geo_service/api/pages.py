@@ -7,16 +7,18 @@ to the same public API as any other client; every asset is served from ``/static
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boundaries import ATTRIBUTIONS_SQL
-from geo_service import citizens
+from geo_service import citizens, stats
 from geo_service.api import deps
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.config import Settings
@@ -107,6 +109,41 @@ async def public_map(
             "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
             "statuses": [*OPEN_STATUSES, *CLOSED_STATUSES],
             "config": config,
+        },
+    )
+
+
+# The periods the figures page offers, in days back from today (city time); None: all.
+PERIODS: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
+
+
+@router.get("/figures", response_class=HTMLResponse)
+async def figures_page(
+    request: Request,
+    period: Literal["30", "90", "365", "all"] = "365",
+    profile: Profile = Depends(deps.profile),
+    conn: AsyncConnection = Depends(deps.read_connection),
+) -> HTMLResponse:
+    """The city's published figures (those of GET /api/v1/stats), for everyone: how many
+    reports came in, how many were resolved and on time, what is overdue, how satisfied
+    people were; by ward, unit and category."""
+    tz = ZoneInfo(profile.city.timezone)
+    today = dt.datetime.now(tz).date()
+    days = PERIODS[period]
+    first_day = today - dt.timedelta(days=days - 1) if days else None
+    start = dt.datetime.combine(first_day, dt.time(0), tzinfo=tz) if first_day else None
+    return templates.TemplateResponse(
+        request,
+        "figures.html",
+        {
+            "city": profile.city,
+            "attributions": await attributions(conn),
+            "figures": await stats.figures(conn, date_from=start),
+            "period": period,
+            "periods": list(PERIODS),
+            "first_day": first_day,
+            "today": today,
+            "api_url": "/api/v1/stats" + (f"?from={first_day.isoformat()}" if first_day else ""),
         },
     )
 
