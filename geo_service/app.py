@@ -26,6 +26,7 @@ from geo_service.api import (
     stats,
     users,
 )
+from geo_service.api import errors as api_errors
 from geo_service.config import PACKAGE_DIR, Settings, get_settings
 from geo_service.db import make_async_engine
 from geo_service.profile import load_profile
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.profile = profile
-    errors.install(app)
+    api_errors.install(app)
+    errors.install(app)  # the old ApiError, until every module raises domain errors
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     # citizens and clusters before reports: /api/v1/reports/nearby and /reports/clusters

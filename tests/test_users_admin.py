@@ -54,7 +54,7 @@ def test_an_admin_creates_an_official_who_logs_in_and_appears_in_the_list(
         ({"role": "planner"}, "unit", "belong to a unit"),
         ({"password": "short"}, "password", "at least 8"),
         ({"username": "has space"}, "username", "username"),
-        ({"colour": "red"}, "colour", "Extra inputs"),
+        ({"colour": "red"}, "colour", "not a field"),
     ],
 )
 def test_a_bad_account_is_refused_naming_the_field(
