@@ -4,10 +4,11 @@ helpers that run migrations and make sure the database and PostGIS exist."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -65,8 +66,28 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+SQL_DIR = PACKAGE_DIR / "sql"
+
+
+def sql_function_files() -> list[Path]:
+    """The SQL functions' current text, one ``CREATE OR REPLACE FUNCTION`` per file."""
+    return sorted(SQL_DIR.glob("*.sql"))
+
+
+def apply_sql_functions(conn: Connection) -> None:
+    """(Re)create every function from ``geo_service/sql``: like Flyway's repeatable
+    migrations, they are applied after the versioned ones on every upgrade, so the files are
+    the functions' one current text. Migrations keep only their history. Bodies are checked
+    when they first run, not here, so the files need no order among themselves."""
+    conn.execute(text("SET LOCAL check_function_bodies = off"))
+    cursor = conn.connection.cursor()  # no parameters: '%' in a body is not a placeholder
+    for path in sql_function_files():
+        cursor.execute(path.read_text())
+
+
 def migrate(url: str) -> None:
-    """Create PostGIS and bring the schema to the newest migration."""
+    """Create PostGIS, bring the schema to the newest migration and apply the SQL
+    functions' current text (geo_service/sql/*.sql)."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
@@ -74,3 +95,9 @@ def migrate(url: str) -> None:
     finally:
         engine.dispose()
     command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            apply_sql_functions(conn)
+    finally:
+        engine.dispose()

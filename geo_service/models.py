@@ -1,5 +1,8 @@
-"""The database schema, as SQLAlchemy models. Alembic migrations are the authority on disk;
-these models mirror them for the CLI, the importer and autogenerate checks.
+"""The database schema as SQLAlchemy models, for Alembic's autogenerate only: it is how a new
+migration is drafted (``alembic revision --autogenerate``), and a test (tests/test_schema.py)
+holds it equal to the migrated database. Runtime code never uses these classes: it writes SQL
+(geo_service.report_query and the modules around it), and the SQL functions' text lives in
+geo_service/sql/.
 
 Boundaries are versioned like MapIt's generations: a ``BoundarySet`` holds one level's areas
 for one period, exactly one set per level is active, and a report keeps the set and ward code it
@@ -23,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     Text,
     Time,
     UniqueConstraint,
@@ -36,6 +40,7 @@ STATUSES = ("received", "acknowledged", "in_progress", "resolved", "rejected", "
 PRIORITIES = ("low", "normal", "high", "urgent")
 LEVELS = ("ward", "city")
 ROLES = ("citizen", "unit_staff", "unit_manager", "planner", "admin")
+OPEN_PREDICATE = "status IN ('received', 'acknowledged', 'in_progress') AND duplicate_of IS NULL"
 
 
 class Base(DeclarativeBase):
@@ -174,6 +179,44 @@ class Report(Base):
         Index("reports_ward_created", "ward_code", "created_at"),
         Index("reports_category_created", "category_id", "created_at"),
         Index("reports_created", "created_at"),
+        # The queue's indexes (0003, 0005, 0006): see geo_service.queue for what each serves.
+        Index(
+            "reports_open_queue",
+            "unit_id",
+            "deadline_at",
+            "id",
+            postgresql_where=text(f"{OPEN_PREDICATE}"),
+        ),
+        Index(
+            "reports_unit_counts",
+            "unit_id",
+            "created_at",
+            postgresql_include=["status", "deadline_at", "category_id", "priority"],
+            postgresql_where=text("duplicate_of IS NULL"),
+        ),
+        Index(
+            "reports_duplicate_of",
+            "duplicate_of",
+            postgresql_where=text("duplicate_of IS NOT NULL"),
+        ),
+        Index(
+            "reports_open_geom",
+            "geom",
+            postgresql_using="gist",
+            postgresql_where=text(f"{OPEN_PREDICATE}"),
+        ),
+        Index(
+            "reports_description_trgm",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+        ),
+        Index(
+            "reports_address_trgm",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -215,6 +258,9 @@ class Report(Base):
 
 class ReportPhoto(Base):
     __tablename__ = "report_photos"
+    __table_args__ = (
+        Index("report_photos_event", "event_id", postgresql_where=text("event_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
@@ -258,7 +304,7 @@ class Rating(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
     )
     satisfied: Mapped[bool] = mapped_column(Boolean)
-    stars: Mapped[int] = mapped_column(Integer)
+    stars: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -269,9 +315,10 @@ class Follower(Base):
     """A citizen who said "me too" (+1) and follows the report with their own token."""
 
     __tablename__ = "followers"
+    __table_args__ = (Index("followers_report", "report_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     token: Mapped[str] = mapped_column(Text, unique=True, server_default=text("gs_new_token()"))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -312,7 +359,7 @@ class WorkingHours(Base):
 
     __tablename__ = "working_hours"
 
-    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     starts: Mapped[dt.time] = mapped_column(Time, primary_key=True)
     ends: Mapped[dt.time] = mapped_column(Time)
 
