@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
 from geo_service import db
 from geo_service.config import get_settings
-from geo_service.errors import ApiError
+from geo_service.errors import ApiError, DomainError
 from geo_service.profile import load_profile
 
 
@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--category", required=True, help="category code")
     s.add_argument("--unit", required=True, help="unit code")
     area = s.add_mutually_exclusive_group()
-    area.add_argument("--ward", help="limit the rule to this ward (code, active set)")
+    area.add_argument("--ward", help="limit the rule to this ward (its code, in any ward set)")
     area.add_argument("--area-file", help="limit the rule to a GeoJSON (Multi)Polygon")
     s.add_argument("--priority", choices=["low", "normal", "high", "urgent"])
     s.add_argument("--precedence", type=int, default=10)
@@ -333,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ApiError as exc:
         print(f"geo-service: {exc.message}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"geo-service: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:
         url = make_url(get_settings().sqlalchemy_url).render_as_string(hide_password=True)
