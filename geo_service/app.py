@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from geo_service import __version__, errors, scheduler
 from geo_service.api import (
     admin_boundaries,
+    areas,
     auth,
     catalogue,
     citizens,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         health,
         locate,
+        areas,
         admin_boundaries,
         auth,
         users,
