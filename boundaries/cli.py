@@ -114,7 +114,11 @@ def _activate(conn: Any, profile: Profile, name: str, at: dt.datetime | None) ->
         )
         return
     print("\n".join(changes_lines(outcome.changes)))
-    print(f"{name!r} is now active ({outcome.changes.seconds:.1f} s)")
+    done = outcome.changes
+    print(
+        f"{name!r} is now active ({done.seconds:.1f} s, of which report writers waited "
+        f"{done.locked_seconds:.1f} s; {done.replanned} reports planned again under the lock)"
+    )
 
 
 def cmd_activate(args: argparse.Namespace) -> int:
