@@ -66,13 +66,13 @@ def translations(lang: str) -> Translations:
     return Translations(fp=buf, domain=DOMAIN)
 
 
-def gettext(lang: str, msgid: str, **params: object) -> str:
+def gettext(lang: str, msgid: str, /, **params: object) -> str:
     """``msgid`` in ``lang`` (the English text if the catalog lacks it), placeholders filled."""
     text = translations(lang if lang in LANGUAGES else DEFAULT_LANG).gettext(msgid)
     return text.format(**params) if params else text
 
 
-def ngettext(lang: str, singular: str, plural: str, n: int, **params: object) -> str:
+def ngettext(lang: str, singular: str, plural: str, n: int, /, **params: object) -> str:
     """The singular or plural form for ``n`` (the catalog's plural rule; Vietnamese has one
     form), placeholders filled; ``n`` is a placeholder too."""
     text = translations(lang if lang in LANGUAGES else DEFAULT_LANG).ngettext(singular, plural, n)
@@ -99,7 +99,7 @@ def _render(value: object, lang: str) -> object:
     return value.render(lang) if isinstance(value, Message) else value
 
 
-def N_(msgid: str, **params: object) -> Message:
+def N_(msgid: str, /, **params: object) -> Message:
     """Mark ``msgid`` for the catalogs and translate it later (see Message)."""
     return Message(msgid, params)
 

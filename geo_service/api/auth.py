@@ -14,6 +14,8 @@ from geo_service import auth
 from geo_service.api import deps
 from geo_service.auth import Session, User
 from geo_service.config import Settings
+from geo_service.errors import Unauthenticated
+from geo_service.i18n import N_
 
 router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
 
@@ -69,7 +71,7 @@ async def logout(
     conn: AsyncConnection = Depends(deps.read_connection),
 ) -> Response:
     if session is None:
-        raise auth.AuthError("log in first: there is no session to end")
+        raise Unauthenticated(N_("log in first: there is no session to end"))
     await auth.end_session(conn, session.id)
     response = Response(status_code=204)
     response.delete_cookie(deps.SESSION_COOKIE, path="/")

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -103,7 +103,13 @@ def status_of(exc: DomainError) -> int:
 
 
 def headers_of(exc: DomainError) -> dict[str, str] | None:
-    return {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    """Retry-After for a refusal that ends; the challenge OAuth2 clients expect with a 401."""
+    headers = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers or None
 
 
 def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
@@ -129,7 +135,9 @@ def install(app: FastAPI) -> None:
         return domain_error_response(request, errors.invalid(list(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code < 400:  # a redirect (a page's "log in first")
+            return Response(status_code=exc.status_code, headers=exc.headers)
         return http_error_response(request, exc.status_code, exc.headers)
 
 

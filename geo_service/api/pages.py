@@ -22,10 +22,10 @@ from geo_service import citizens, stats
 from geo_service.api import deps
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.config import Settings
-from geo_service.errors import ApiError
-from geo_service.i18n import LANG_COOKIE, LANGUAGES, Lang, messages_for
+from geo_service.errors import NotFound, field_message
+from geo_service.i18n import LANG_COOKIE, LANGUAGES, N_, Lang, messages_for
 from geo_service.profile import Profile
-from geo_service.queue import CLOSED_STATUSES, OPEN_STATUSES
+from geo_service.report_query import CLOSED_STATUSES, OPEN_STATUSES, Period, ReportFilter
 from geo_service.templating import page_lang, templates
 from geo_service.timeline import public_report
 
@@ -138,7 +138,7 @@ async def figures_page(
         {
             "city": profile.city,
             "attributions": await attributions(conn),
-            "figures": await stats.figures(conn, date_from=start),
+            "figures": await stats.figures(conn, ReportFilter(period=Period(start=start))),
             "period": period,
             "periods": list(PERIODS),
             "first_day": first_day,
@@ -164,9 +164,8 @@ async def tracking_page(
     if TOKEN.fullmatch(token):
         try:
             report = await citizens.track(conn, token, reopen_days=settings.reopen_days)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
+        except NotFound:
+            report = None
     return templates.TemplateResponse(
         request,
         "track.html",
@@ -198,9 +197,7 @@ async def public_report_page(
     report: dict[str, Any] | None
     try:
         report = await public_report(conn, report_id)
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
+    except NotFound:
         report = None
     return templates.TemplateResponse(
         request,
@@ -216,7 +213,12 @@ async def switch_language(
 ) -> RedirectResponse:
     """Remember the chosen language in a cookie and go back to the page the switch was on."""
     if lang not in LANGUAGES:
-        raise ApiError(404, f"lang: {lang!r} is not offered; choose one of {list(LANGUAGES)}")
+        message = N_(
+            "{lang!r} is not offered; choose one of {languages}",
+            lang=lang,
+            languages=", ".join(LANGUAGES),
+        )
+        raise NotFound(field_message("lang", message), "lang")
     # Only a path on this site: never an open redirect to another host.
     if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
         next_path = "/"

@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from geo_service import accounts
 from geo_service.api import deps
 from geo_service.auth import ROLES, User, check_password_strength, hash_password
-from geo_service.errors import ApiError
+from geo_service.errors import Conflict, Invalid, field_message
+from geo_service.i18n import N_
 
 router = APIRouter(prefix="/api/v1/users", tags=["accounts"])
 admin_only = deps.require_roles("admin")
@@ -124,13 +125,12 @@ async def change_user(
     if user_id == admin.id and (
         body.active is False or ("role" in sent and body.role != admin.role)
     ):
-        raise ApiError(
-            409, "you cannot disable or demote your own account (ask another admin)", "role"
-        )
+        message = N_("you cannot disable or demote your own account (ask another admin)")
+        raise Conflict(message, "role")
     if "role" in sent and body.role is None:
-        raise ApiError(422, "role: must not be null", "role")
+        raise Invalid(field_message("role", N_("must not be null")), "role")
     if "active" in sent and body.active is None:
-        raise ApiError(422, "active: must be true or false", "active")
+        raise Invalid(field_message("active", N_("must be true or false")), "active")
     password_hash = None
     if body.password is not None:
         check_password_strength(body.password)
