@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service import auth
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
 from geo_service.auth import Session, User
 from geo_service.config import Settings
 from geo_service.errors import Unauthenticated
@@ -51,7 +52,7 @@ def client_ip(request: Request) -> str:
     "/token",
     response_model=Token,
     summary="Log in: username and password (form fields) for a bearer token",
-    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Paused"}},
+    responses=api_errors.responses(401, 403, 429),
 )
 async def token(
     request: Request,

@@ -91,7 +91,7 @@ async def get_staff_report(
     response_model=workflow.TransitionOut,
     openapi_extra={
         "requestBody": {
-            "required": True,
+            "required": False,  # see api/reports.py: openapi-python-client's issue #1451
             "content": {
                 "application/json": {"schema": workflow.TransitionIn.model_json_schema()},
                 "multipart/form-data": {
@@ -137,7 +137,7 @@ async def post_transition(
         )
 
 
-@router.patch("/staff/reports/{report_id}")
+@router.patch("/staff/reports/{report_id}", responses=api_errors.responses(409))
 async def patch_staff_report(
     report_id: ReportId,
     patch: staff.ReportPatch,
@@ -159,7 +159,7 @@ async def get_templates(
     return await staff.templates(conn, staff.scope_of(user), category=category, status=status)
 
 
-@router.post("/staff/templates", status_code=201)
+@router.post("/staff/templates", status_code=201, responses=api_errors.responses(409))
 async def post_template(
     data: staff.TemplateIn,
     user: User = Depends(deps.require_roles(*staff.MANAGER_ROLES)),

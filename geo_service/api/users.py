@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service import accounts
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
 from geo_service.auth import ROLES, User, check_password_strength, hash_password
 from geo_service.errors import Conflict, Invalid, field_message
 from geo_service.i18n import N_
@@ -77,7 +78,13 @@ async def list_users(
     return [UserOut.of(a) for a in found]
 
 
-@router.post("", response_model=UserOut, status_code=201, summary="Create an account")
+@router.post(
+    "",
+    response_model=UserOut,
+    status_code=201,
+    summary="Create an account",
+    responses=api_errors.responses(409),
+)
 async def create_user(
     body: UserIn,
     _: User = Depends(admin_only),
@@ -111,6 +118,7 @@ async def get_user(
 
 @router.patch(
     "/{user_id}",
+    responses=api_errors.responses(409),
     response_model=UserOut,
     summary="Change role, unit, name; disable or enable; set a new password",
     description="Disabling, a new role or unit, or a new password ends the user's sessions.",
