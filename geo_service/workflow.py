@@ -243,13 +243,19 @@ def _check_allowed(report: Any, to: str) -> None:
         )
 
 
+def _require_reason(change: TransitionIn, reasons: dict[str, Any]) -> None:
+    if change.reason not in reasons:
+        message = N_(
+            "required for {to}, one of {reasons}", to=change.to, reasons=", ".join(reasons)
+        )
+        raise _invalid("reason", message)
+
+
 async def _rejection(
     conn: AsyncConnection, report_id: int, change: TransitionIn, scope: Scope
 ) -> _Change:
     _refuse_extra(change, "unit")
-    if change.reason not in REJECT_REASONS:
-        reasons = ", ".join(REJECT_REASONS)
-        raise _invalid("reason", N_("required for rejected, one of {reasons}", reasons=reasons))
+    _require_reason(change, REJECT_REASONS)
     if change.reason != "duplicate":
         _refuse_extra(change, "duplicate_of")
         return _Change(status="rejected", closed=True)
@@ -263,9 +269,7 @@ async def _transfer(
     conn: AsyncConnection, report: Any, change: TransitionIn, restart_deadline: bool
 ) -> _Change:
     _refuse_extra(change, "duplicate_of")
-    if change.reason not in TRANSFER_REASONS:
-        reasons = ", ".join(TRANSFER_REASONS)
-        raise _invalid("reason", N_("required for transferred, one of {reasons}", reasons=reasons))
+    _require_reason(change, TRANSFER_REASONS)
     if not change.unit:
         raise _invalid("unit", N_("required for transferred (the new unit's code)"))
     unit_id = (

@@ -99,34 +99,39 @@ def field_names(model: type[BaseModel], *, leave_out: tuple[str, ...] = ()) -> t
     return names
 
 
-class PublicReport(BaseModel):
-    """A report as anyone may see it: never who sent it or how to reach them."""
+class _Report(BaseModel):
+    """What every reader of a report sees."""
 
     id: int
     category: str
     category_name: str
     category_name_en: str
-    group: str
     description: str
     address: str | None
     status: Status
-    priority: Priority
-    channel: Channel
     overdue: bool = Field(description="Open and past its deadline.")
     reopened: bool
     plus_ones: int = Field(description="Other people who said 'me too'.")
-    duplicate_of: int | None
     ward_code: str
     ward_name: str | None
-    boundary_set: str
     unit_code: str
     unit_name: str
     created_at: dt.datetime
     updated_at: dt.datetime
     deadline_at: dt.datetime
     closed_at: dt.datetime | None
-    location_source: str
     photos: list[str]
+
+
+class PublicReport(_Report):
+    """A report as anyone may see it: never who sent it or how to reach them."""
+
+    group: str
+    priority: Priority
+    channel: Channel
+    duplicate_of: int | None
+    boundary_set: str
+    location_source: str
 
 
 class Point(BaseModel):
@@ -166,66 +171,28 @@ FEATURE_SQL = f"""
 """
 
 
-class QueueItem(BaseModel):
+class QueueItem(_Report):
     """A report as a row of an official's queue."""
 
-    id: int
     version: int
-    category: str
-    category_name: str
-    category_name_en: str
-    description: str
-    address: str | None
     lat: float
     lon: float
-    status: Status
     priority: Priority
     channel: Channel
-    ward_code: str
-    ward_name: str | None
-    unit_code: str
-    unit_name: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    deadline_at: dt.datetime
-    closed_at: dt.datetime | None
-    overdue: bool
-    reopened: bool
-    plus_ones: int
     assignee_id: int | None
-    photos: list[str]
 
 
 QUEUE_ITEM_SQL = json_object(field_names(QueueItem))
 
 
-class PublicPage(BaseModel):
+class PublicPage(_Report):
     """A report's public page and tracking page: the public report with its place and its
     public timeline (``timeline`` is added by citizens.PUBLIC_REPORT_JSON)."""
 
-    id: int
-    category: str
-    category_name: str
-    category_name_en: str
-    description: str
-    address: str | None
     lat: float
     lon: float
-    status: Status
-    ward_code: str
-    ward_name: str | None
-    unit_code: str
-    unit_name: str
     unit_name_en: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    deadline_at: dt.datetime
-    closed_at: dt.datetime | None
-    overdue: bool
-    reopened: bool
     duplicate_of: int | None
-    plus_ones: int
-    photos: list[str]
 
 
 PUBLIC_PAGE_FIELDS = field_names(PublicPage)
