@@ -21,14 +21,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service import auth, queue, staff, workflow
+from geo_service import auth, queue, staff
 from geo_service.api import deps
 from geo_service.api.auth import client_ip
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.auth import User
 from geo_service.config import Settings
-from geo_service.errors import ApiError, describe_validation_errors
-from geo_service.i18n import MESSAGES, Lang, translate
+from geo_service.errors import ApiError, field_message, validation_errors
+from geo_service.i18n import N_, Message, join
 from geo_service.models import PRIORITIES
 from geo_service.profile import Profile
 from geo_service.templating import page_lang, templates
@@ -36,18 +36,12 @@ from geo_service.templating import page_lang, templates
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 PAGE_SIZE = 50
+BAD_FILTER = N_("These filters cannot be used")
 # The queue's tabs: what each shows, in the order they appear.
 TABS: dict[str, tuple[str, ...]] = {
     "open": queue.OPEN_STATUSES,
     **{s: (s,) for s in queue.OPEN_STATUSES},
     "closed": queue.CLOSED_STATUSES,
-}
-TAB_LABELS = {
-    "open": "staff.tab_open",
-    "received": "staff.tab_received",
-    "acknowledged": "staff.tab_acknowledged",
-    "in_progress": "staff.tab_in_progress",
-    "closed": "staff.tab_closed",
 }
 
 
@@ -77,19 +71,6 @@ def _formatter(timezone: str) -> Callable[[str | None], str]:
     return when
 
 
-def _reasons(lang: Lang) -> Callable[[str, str], str]:
-    """A reason code in the page's language (i18n ``reason.*``), else the workflow's own
-    bilingual label, else the code itself."""
-    labels = {"rejected": workflow.REJECT_REASONS, "transferred": workflow.TRANSFER_REASONS}
-
-    def reason_text(to: str, code: str) -> str:
-        if f"reason.{code}" in MESSAGES:
-            return translate(lang, f"reason.{code}")
-        return labels.get(to, {}).get(code, code)
-
-    return reason_text
-
-
 def _page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -102,7 +83,6 @@ def _page(
             "user": session.user if session else None,
             "csrf": session.csrf if session else "",
             "when": _formatter(profile.city.timezone),
-            "reasons_text": _reasons(page_lang(request)),
             **context,
         },
         status_code=status_code,
@@ -150,30 +130,27 @@ async def login_submit(
 ) -> Response:
     """Check the password; on success set the session cookies and go where the official was
     heading. A refusal re-renders the form with the reason, and the status the API gives."""
-    error: tuple[str, int, dict[str, str]] | None = None
+    error: tuple[Message, int, dict[str, str]] | None = None
     if not username.strip() or not password:
-        error = ("staff.login_missing", 422, {})
+        error = (N_("Please enter your username and password."), 422, {})
     else:
         try:
             login = await auth.login(
                 conn, username, password, ip=client_ip(request), settings=settings
             )
         except ApiError as exc:
-            key = {403: "staff.disabled", 429: "staff.paused"}.get(
-                exc.status, "staff.wrong_password"
-            )
-            error = (key, exc.status, exc.headers)
+            wait = exc.headers.get("Retry-After", "")
+            message = {
+                403: N_("This account is disabled. Please ask an administrator."),
+                429: N_("Too many wrong passwords. Try again in {s} seconds.", s=wait),
+            }.get(exc.status, N_("Wrong username or password."))
+            error = (message, exc.status, exc.headers)
     if error is not None:
-        key, status, headers = error
+        message, status, headers = error
         response = _page(
             request,
             "staff/login.html",
-            {
-                "next": _safe_next(next_path),
-                "error": key,
-                "wait": headers.get("Retry-After", ""),
-                "username": username,
-            },
+            {"next": _safe_next(next_path), "error": message, "username": username},
             status_code=status,
         )
         response.headers.update(headers)
@@ -197,23 +174,21 @@ async def logout(
 
 
 def _forbidden(request: Request) -> HTMLResponse:
-    return _page(request, "staff/error.html", {"message": "staff.not_staff"}, status_code=403)
+    message = N_("This page is for the units' staff only.")
+    return _page(request, "staff/error.html", {"message": message}, status_code=403)
 
 
 def _map_config(settings: Settings, profile: Profile, request: Request) -> dict[str, Any]:
-    """What staff.js needs: the city's map settings and the few texts it shows itself."""
-    lang = page_lang(request)
+    """What staff.js needs: the page's language and the city's map settings (its texts come
+    with the script, see templating.scripts_html)."""
     return {
+        "lang": page_lang(request),
         "center": list(profile.city.center),
         "zoom": profile.city.default_zoom,
         "tiles": {
             "url": settings.tile_url,
             "attribution": settings.tile_attribution,
             "max_zoom": settings.tile_max_zoom,
-        },
-        "messages": {
-            key: translate(lang, key)
-            for key in ("staff.error", "staff.network_error", "staff.changed_meanwhile")
         },
     }
 
@@ -247,7 +222,8 @@ async def queue_page(
         try:
             unit_row = await queue.unit_for(conn, unit, scope)  # 404 for another unit
         except ApiError:
-            return _page(request, "staff/error.html", {"message": "staff.no_unit"}, 404)
+            message = N_("There is no such unit, or you may not see its queue.")
+            return _page(request, "staff/error.html", {"message": message}, 404)
         scope = queue.Scope(unit_row["id"])
     elif scope.unit_id is not None:
         unit_row = await queue.unit_for_id(conn, scope.unit_id)
@@ -255,7 +231,10 @@ async def queue_page(
         date_from = dt.date.fromisoformat(from_day) if from_day else None
         date_to = dt.date.fromisoformat(to_day) if to_day else None
     except ValueError:
-        context = {"message": "staff.bad_filter", "detail": "from, to: dates as YYYY-MM-DD"}
+        context: dict[str, Any] = {
+            "message": BAD_FILTER,
+            "detail": N_("from, to: dates as YYYY-MM-DD"),
+        }
         return _page(request, "staff/error.html", context, 422)
     filters = {
         "q": q or "",
@@ -281,7 +260,7 @@ async def queue_page(
             assignee="me" if mine else None,
         )
     except ApiError as exc:
-        context = {"message": "staff.bad_filter", "detail": exc.message}
+        context = {"message": BAD_FILTER, "detail": exc.message}
         return _page(request, "staff/error.html", context, 422)
     result = await queue.queue_page(conn, scope, f, page=page, page_size=PAGE_SIZE)
     items = json.loads(result["items_json"])
@@ -303,7 +282,7 @@ async def queue_page(
             "filtered": any(v for k, v in filters.items() if k != "q"),
             "unit": unit_row,
             "tab": tab,
-            "tabs": TAB_LABELS,
+            "tabs": list(TABS),
             "tab_counts": {
                 name: sum(result["counts"].get(s, 0) for s in statuses)
                 for name, statuses in TABS.items()
@@ -345,7 +324,8 @@ async def report_page(
     except ApiError as exc:
         if exc.status != 404:
             raise
-        return _page(request, "staff/error.html", {"message": "staff.not_found"}, 404)
+        message = N_("There is no such report in your unit.")
+        return _page(request, "staff/error.html", {"message": message}, 404)
     can_write = user.role in staff.WRITE_ROLES
     can_manage = user.role in staff.MANAGER_ROLES
     officials = await staff.unit_officials(conn, report["unit"]["id"]) if can_manage else []
@@ -389,14 +369,15 @@ async def assign(
     """A manager's plain form (no script needed): who handles the report and how urgent it
     is, with the same version check and event as PATCH /api/v1/staff/reports/{id}."""
     if user.role not in staff.MANAGER_ROLES:
-        return _page(request, "staff/error.html", {"message": "staff.managers_only"}, 403)
+        message = N_("Only the unit's managers assign reports.")
+        return _page(request, "staff/error.html", {"message": message}, 403)
 
-    def not_saved(detail: str, status: int) -> HTMLResponse:
-        context = {"message": "staff.not_saved", "detail": detail}
+    def not_saved(detail: str | Message, status: int) -> HTMLResponse:
+        context = {"message": N_("The change was not saved"), "detail": detail}
         return _page(request, "staff/error.html", context, status)
 
     if assignee.strip() and not assignee.strip().isdigit():
-        return not_saved("assignee: a user id of the unit, or empty", 422)
+        return not_saved(field_message("assignee", N_("a user id of the unit, or empty")), 422)
     try:
         patch = staff.ReportPatch.model_validate(
             {
@@ -407,8 +388,8 @@ async def assign(
         )
         await staff.patch_report(conn, report_id, patch, user)
     except ValidationError as exc:
-        errors = describe_validation_errors(list(exc.errors()))
-        return not_saved("; ".join(f"{e['field']}: {e['message']}" for e in errors), 422)
+        errors = [field_message(f, m) for f, m in validation_errors(list(exc.errors()))]
+        return not_saved(join(errors, page_lang(request)), 422)
     except ApiError as exc:
         return not_saved(exc.message, exc.status)
     return RedirectResponse(f"/staff/reports/{report_id}", status_code=303)
