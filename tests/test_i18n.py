@@ -97,6 +97,7 @@ def test_the_extraction_finds_the_texts_of_every_kind_of_source() -> None:
     found = extracted()
     expected: dict[Key, str] = {
         ("is required", None): "geo_service/errors.py",  # N_() in domain code
+        ("Heatmap of reports", None): "maps/build.py",  # gettext(lang, ...)
         ("Not our competence", None): "geo_service/workflow.py",  # the reasons, N_()
         ("Send the report", None): "geo_service/templates/report.html",  # _() in a template
         (("{n} star", "{n} stars"), None): "geo_service/templates/track.html",  # ngettext
