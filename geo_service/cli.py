@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
 from geo_service import db
 from geo_service.config import get_settings
-from geo_service.errors import ApiError
+from geo_service.errors import DomainError
 from geo_service.profile import load_profile
 
 
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     except (BoundaryError, LookupError, ValueError) as exc:
         print(f"geo-service: {exc}", file=sys.stderr)
         return 2
-    except ApiError as exc:
+    except DomainError as exc:
         print(f"geo-service: {exc.message}", file=sys.stderr)
         return 2
     except OperationalError as exc:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service.errors import ApiError
+from geo_service.errors import Invalid
+from geo_service.i18n import N_
 
 LOCATE_SQL = text(
     """
@@ -50,13 +51,20 @@ class Refusal:
 
     in_city: bool
 
-    def error(self, lat: float, lon: float, city: str, snap_m: float) -> ApiError:
+    def error(self, lat: float, lon: float, city: str, snap_m: float) -> Invalid:
         where = f"({lat:.6f}, {lon:.6f})"
         if not self.in_city:
-            return ApiError(422, f"the point {where} is outside the city limit of {city}", "lat")
-        return ApiError(
-            422, f"the point {where} is not in any ward of {city} nor within {snap_m:g} m of one"
+            message = N_(
+                "the point {where} is outside the city limit of {city}", where=where, city=city
+            )
+            return Invalid(message, "lat")
+        message = N_(
+            "the point {where} is not in any ward of {city} nor within {snap:g} m of one",
+            where=where,
+            city=city,
+            snap=snap_m,
         )
+        return Invalid(message, "lat")
 
 
 async def locate_json(

@@ -77,13 +77,13 @@ def translations(lang: str) -> Translations:
     return _compiled(lang if lang in LANGUAGES else DEFAULT_LANG)
 
 
-def gettext(lang: str, msgid: str, **params: object) -> str:
+def gettext(lang: str, msgid: str, /, **params: object) -> str:
     """``msgid`` in ``lang`` (the English text if the catalog lacks it), placeholders filled."""
     text = translations(lang).gettext(msgid)
     return text.format(**params) if params else text
 
 
-def ngettext(lang: str, singular: str, plural: str, n: int, **params: object) -> str:
+def ngettext(lang: str, singular: str, plural: str, n: int, /, **params: object) -> str:
     """The singular or plural form for ``n`` (the catalog's plural rule; Vietnamese has one
     form), placeholders filled; ``n`` is a placeholder too."""
     text = translations(lang).ngettext(singular, plural, n)
@@ -110,7 +110,7 @@ def _render(value: object, lang: str) -> object:
     return value.render(lang) if isinstance(value, Message) else value
 
 
-def N_(msgid: str, **params: object) -> Message:
+def N_(msgid: str, /, **params: object) -> Message:
     """Mark ``msgid`` for the catalogs and translate it later (see Message)."""
     return Message(msgid, params)
 

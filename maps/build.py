@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 
 from boundaries import ATTRIBUTIONS_SQL
-from geo_service.i18n import DEFAULT_LANG, format_number, gettext
+from geo_service.errors import Invalid, field_message
+from geo_service.i18n import DEFAULT_LANG, N_, format_number, gettext
 from maps import aggregates, render
 from maps.assets import Assets
-from maps.filters import FilterError, MapFilters, check_filters
+from maps.filters import MapFilters, check_filters
 from maps.hotspots import HexStat, getis_ord
 from maps.wards import WardFigures, ward_figures
 
@@ -49,7 +50,7 @@ def _caption(
     now = dt.datetime.now(ZoneInfo(filters.timezone))
     return render.Caption(
         title=title,
-        filters=filters.describe(),
+        filters=[line.render(lang) for line in filters.describe()],
         data_as_of=f"{now:%Y-%m-%d %H:%M} ({filters.timezone})",
         attributions=[str(a) for a in conn.execute(ATTRIBUTIONS_SQL).scalars()],
         lang=lang,
@@ -134,9 +135,11 @@ def ward_analysis(
     conn: Connection, filters: MapFilters, options: MapOptions
 ) -> tuple[MapFilters, aggregates.View, list[WardFigures], render.Classes]:
     if options.metric not in render.METRICS:
-        raise FilterError("metric", f"one of {', '.join(render.METRICS)}")
+        message = N_("one of {values}", values=", ".join(render.METRICS))
+        raise Invalid(field_message("metric", message), "metric")
     if options.scheme not in ("quantiles", "natural_breaks"):
-        raise FilterError("scheme", "quantiles or natural_breaks")
+        message = N_("one of {values}", values="quantiles, natural_breaks")
+        raise Invalid(field_message("scheme", message), "scheme")
     prepare(conn)
     filters = check_filters(conn, filters)
     view = aggregates.view_of(conn, filters)

@@ -13,6 +13,8 @@ import datetime as dt
 from pathlib import Path
 
 from geo_service.i18n import DEFAULT_LANG, LANGUAGES
+from geo_service.report_query import ReportFilter
+from geo_service.report_query import filter as rf
 from maps.assets import Assets, copy_assets, offline_assets
 from maps.filters import MapFilters
 
@@ -61,15 +63,13 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     profile = load_profile(settings.city_profile)
-    filters = MapFilters(
-        group=args.group,
+    report = ReportFilter(
+        groups=(args.group,) if args.group else (),
         categories=tuple(args.category),
-        statuses=tuple(args.status),
-        ward=args.ward,
-        date_from=args.date_from,
-        date_to=args.date_to,
-        timezone=profile.city.timezone,
+        statuses=rf.statuses(args.status),
+        wards=(args.ward,) if args.ward else (),
     )
+    filters = MapFilters(report, args.date_from, args.date_to, profile.city.timezone)
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     options = build.MapOptions(

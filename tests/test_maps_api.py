@@ -91,7 +91,10 @@ def test_a_planner_opens_each_map_with_the_filters_in_the_query(
         "/maps/heatmap", params={**PERIOD, "group": "environment"}, headers=people["planner"]
     )
     assert heat.status_code == 200 and heat.headers["content-type"].startswith("text/html")
-    assert "L.heatLayer" in heat.text and "Nhóm / Group: environment" in heat.text
+    assert (
+        "L.heatLayer" in heat.text
+        and gettext(MAP_LANG, "Group: {groups}", groups="environment") in heat.text
+    )
     assert "2014-06-01 – 2014-06-30" in heat.text
     hot = client.get(
         "/maps/hotspots", params={**PERIOD, "hex_size": 500}, headers=people["planner"]
@@ -114,7 +117,7 @@ def test_a_planner_opens_each_map_with_the_filters_in_the_query(
         ({"status": "lost"}, "status"),
         ({"ward": "99999"}, "ward"),
         ({"from": "2014-13-01"}, "from"),
-        ({"from": "2014-07-01", "to": "2014-06-01"}, "from"),
+        ({"from": "2014-07-01", "to": "2014-06-01"}, "to"),
         ({"metric": "happiness"}, "metric"),
         ({"format": "shp"}, "format"),
     ],

@@ -22,11 +22,11 @@ from geo_service import citizens, stats
 from geo_service.api import deps
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.config import Settings
-from geo_service.errors import ApiError, NotFound, field_message
+from geo_service.errors import NotFound, field_message
 from geo_service.i18n import LANG_COOKIE, LANGUAGES, N_, Message
 from geo_service.labels import labels
 from geo_service.profile import Profile
-from geo_service.queue import CLOSED_STATUSES, OPEN_STATUSES
+from geo_service.report_query import CLOSED_STATUSES, OPEN_STATUSES, Period, ReportFilter
 from geo_service.templating import page_lang, templates
 from geo_service.timeline import public_report
 
@@ -142,7 +142,7 @@ async def figures_page(
         {
             "city": profile.city,
             "attributions": await attributions(conn),
-            "figures": await stats.figures(conn, date_from=start),
+            "figures": await stats.figures(conn, ReportFilter(period=Period(start=start))),
             "period": period,
             "periods": {p: name for p, (_, name) in PERIODS.items()},
             "first_day": first_day,
@@ -168,9 +168,8 @@ async def tracking_page(
     if TOKEN.fullmatch(token):
         try:
             report = await citizens.track(conn, token, reopen_days=settings.reopen_days)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
+        except NotFound:
+            report = None
     return templates.TemplateResponse(
         request,
         "track.html",
@@ -199,9 +198,7 @@ async def public_report_page(
     report: dict[str, Any] | None
     try:
         report = await public_report(conn, report_id)
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
+    except NotFound:
         report = None
     return templates.TemplateResponse(
         request,
@@ -218,9 +215,9 @@ async def switch_language(
     """Remember the chosen language in a cookie and go back to the page the switch was on."""
     if lang not in LANGUAGES:
         message = N_(
-            "{value} is not offered; choose one of {choices}",
-            value=repr(lang),
-            choices=", ".join(LANGUAGES),
+            "{lang!r} is not offered; choose one of {languages}",
+            lang=lang,
+            languages=", ".join(LANGUAGES),
         )
         raise NotFound(field_message("lang", message), "lang")
     # Only a path on this site: never an open redirect to another host.
