@@ -61,9 +61,7 @@ def test_a_bad_account_is_refused_naming_the_field(
     client: httpx.Client, admin: dict[str, str], fields: dict, field: str, message: str
 ) -> None:
     response = client.post(
-        "/api/v1/users",
-        json=new_account(**{"username": "bad.one", **fields}),
-        headers={**admin, "Accept-Language": "en"},  # the messages' language: English here
+        "/api/v1/users", json=new_account(**{"username": "bad.one", **fields}), headers=admin
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
