@@ -31,17 +31,17 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "resolved": (),
     "rejected": (),
 }
-REJECT_REASONS: dict[str, str] = {
-    "not_competent": "Không thuộc thẩm quyền / not our competence",
-    "not_a_problem": "Không phải vi phạm, sự cố / not a real problem",
-    "duplicate": "Trùng phản ánh khác / duplicate of another report",
-    "insufficient_information": "Không đủ thông tin / not enough information",
-    "other": "Lý do khác / other (explained in the comment)",
+REJECT_REASONS: dict[str, Message] = {
+    "not_competent": N_("Not our competence"),
+    "not_a_problem": N_("Not a real problem"),
+    "duplicate": N_("Duplicate of another report"),
+    "insufficient_information": N_("Not enough information"),
+    "other": N_("Other reason"),
 }
-TRANSFER_REASONS: dict[str, str] = {
-    "not_competent": "Không thuộc thẩm quyền / not our competence",
-    "wrong_area": "Ngoài địa bàn / outside our area",
-    "other": "Lý do khác / other (explained in the comment)",
+TRANSFER_REASONS: dict[str, Message] = {
+    "not_competent": REJECT_REASONS["not_competent"],
+    "wrong_area": N_("Outside the unit's area"),
+    "other": REJECT_REASONS["other"],
 }
 REOPEN_REASON = "not_fixed"
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from geo_service.config import Settings
 from geo_service.errors import Invalid
+from geo_service.i18n import gettext
 from geo_service.report_query import ReportFilter
 from geo_service.report_query import filter as rf
 from maps import aggregates, build, render
@@ -76,9 +77,9 @@ def test_the_heat_layer_carries_exactly_the_weights_the_database_aggregated(
     assert frames.months[0] == "2010-04" and frames.months[-1] == "2011-03"
     assert [sum(c.reports for c in f) for f in frames.frames] == [0] * 11 + [500]
     assert "2010-04" in html and "2011-03" in html
-    assert "Bản đồ nhiệt phản ánh / Heatmap of reports" in html
+    assert gettext(OPTIONS.lang, "Heatmap of reports") in html
     assert "2011-03-01 – 2011-03-31" in html  # the filters it was made with
-    assert "Data as of" in html
+    assert gettext(OPTIONS.lang, "Data as of {when}", when="") in html
     assert "sapnhap.bando.com.vn" in html or "vietnamese-provinces-database" in html
     assert outside_urls(html) == set()
     assert "/static/vendor/leaflet/leaflet.js" in html
@@ -198,7 +199,9 @@ def test_the_cli_writes_a_map_that_opens_from_disk(database_url: str, tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
-    assert "Group: environment" in html
+    assert gettext("vi", "Group: {groups}", groups="environment") in html
+    # One language, Vietnamese unless asked otherwise.
+    assert gettext("vi", "Heatmap of reports") in html and "Heatmap of reports" not in html
     links = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert "heat_files/leaflet/leaflet.js" in links
     for link in links:
@@ -206,9 +209,11 @@ def test_the_cli_writes_a_map_that_opens_from_disk(database_url: str, tmp_path: 
     assert (out.parent / "heat_files/glyphicons/glyphicons-halflings-regular.woff2").is_file()
     assert outside_urls(html) == set()
 
-    for kind in ("hotspots", "wards"):
-        result = cli(database_url, "map", kind, "--out", str(tmp_path / f"{kind}.html"))
+    for kind, title in (("hotspots", "Hot spots of reports"), ("wards", "Wards: ")):
+        page = tmp_path / f"{kind}.html"
+        result = cli(database_url, "map", kind, "--out", str(page), "--lang", "en")
         assert result.returncode == 0, result.stderr
+        assert title in page.read_text(encoding="utf-8")
 
 
 def test_the_cli_names_a_filter_that_matches_nothing(database_url: str, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service import auth, errors, queue, staff, workflow
+from geo_service import auth, errors, queue, staff
 from geo_service.api import deps
 from geo_service.api import errors as api_errors
 from geo_service.api.auth import client_ip
@@ -30,7 +30,7 @@ from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.auth import User
 from geo_service.config import Settings
 from geo_service.errors import DomainError, Forbidden, Invalid, NotFound, TooMany, field_message
-from geo_service.i18n import MESSAGES, N_, Lang, render, translate
+from geo_service.i18n import N_, Message, render
 from geo_service.profile import Profile
 from geo_service.report_query import (
     CLOSED_STATUSES,
@@ -47,12 +47,17 @@ from geo_service.templating import page_lang, templates
 
 def error_page(request: Request, exc: DomainError) -> HTMLResponse:
     """A refusal as a page in the page's language: what failed (heading) and why (detail)."""
+    heading: Message
     if isinstance(exc, NotFound):
-        heading = "staff.no_unit" if exc.field == "unit" else "staff.not_found"
+        heading = (
+            N_("There is no such unit, or you may not see its queue.")
+            if exc.field == "unit"
+            else N_("There is no such report in your unit.")
+        )
     elif request.method == "GET":
-        heading = "staff.bad_filter"
+        heading = N_("These filters cannot be used")
     else:
-        heading = "staff.not_saved"
+        heading = N_("The change was not saved")
     context = {"message": heading, "detail": render(exc.message, page_lang(request))}
     response = _page(request, "staff/error.html", context, api_errors.status_of(exc))
     response.headers.update(api_errors.headers_of(exc) or {})
@@ -75,9 +80,9 @@ class StaffPageRoute(APIRoute):
 
 
 router = APIRouter(prefix="/staff", include_in_schema=False, route_class=StaffPageRoute)
-LOGIN_REFUSALS: dict[type[DomainError], str] = {
-    Forbidden: "staff.disabled",
-    TooMany: "staff.paused",
+LOGIN_REFUSALS: dict[type[DomainError], Message] = {
+    Forbidden: N_("This account is disabled. Please ask an administrator."),
+    TooMany: N_("Too many wrong passwords. Try again in {s} seconds."),
 }
 
 PAGE_SIZE = 50
@@ -86,13 +91,6 @@ TABS: dict[str, tuple[Status, ...]] = {
     "open": OPEN_STATUSES,
     **{s: (s,) for s in OPEN_STATUSES},
     "closed": CLOSED_STATUSES,
-}
-TAB_LABELS = {
-    "open": "staff.tab_open",
-    "received": "staff.tab_received",
-    "acknowledged": "staff.tab_acknowledged",
-    "in_progress": "staff.tab_in_progress",
-    "closed": "staff.tab_closed",
 }
 
 
@@ -122,19 +120,6 @@ def _formatter(timezone: str) -> Callable[[str | None], str]:
     return when
 
 
-def _reasons(lang: Lang) -> Callable[[str, str], str]:
-    """A reason code in the page's language (i18n ``reason.*``), else the workflow's own
-    bilingual label, else the code itself."""
-    labels = {"rejected": workflow.REJECT_REASONS, "transferred": workflow.TRANSFER_REASONS}
-
-    def reason_text(to: str, code: str) -> str:
-        if f"reason.{code}" in MESSAGES:
-            return translate(lang, f"reason.{code}")
-        return labels.get(to, {}).get(code, code)
-
-    return reason_text
-
-
 def _page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -147,7 +132,6 @@ def _page(
             "user": session.user if session else None,
             "csrf": session.csrf if session else "",
             "when": _formatter(profile.city.timezone),
-            "reasons_text": _reasons(page_lang(request)),
             **context,
         },
         status_code=status_code,
@@ -195,28 +179,25 @@ async def login_submit(
 ) -> Response:
     """Check the password; on success set the session cookies and go where the official was
     heading. A refusal re-renders the form with the reason, and the status the API gives."""
-    error: tuple[str, int, dict[str, str]] | None = None
+    error: tuple[Message, int, dict[str, str]] | None = None
     if not username.strip() or not password:
-        error = ("staff.login_missing", 422, {})
+        error = (N_("Please enter your username and password."), 422, {})
     else:
         try:
             login = await auth.login(
                 conn, username, password, ip=client_ip(request), settings=settings
             )
         except DomainError as exc:
-            key = LOGIN_REFUSALS.get(type(exc), "staff.wrong_password")
-            error = (key, api_errors.status_of(exc), api_errors.headers_of(exc) or {})
+            refusal = LOGIN_REFUSALS.get(type(exc), N_("Wrong username or password."))
+            headers = api_errors.headers_of(exc) or {}
+            message = Message(refusal.msgid, {"s": headers.get("Retry-After", "")})
+            error = (message, api_errors.status_of(exc), headers)
     if error is not None:
-        key, status, headers = error
+        message, status, headers = error
         response = _page(
             request,
             "staff/login.html",
-            {
-                "next": _safe_next(next_path),
-                "error": key,
-                "wait": headers.get("Retry-After", ""),
-                "username": username,
-            },
+            {"next": _safe_next(next_path), "error": message, "username": username},
             status_code=status,
         )
         response.headers.update(headers)
@@ -240,23 +221,21 @@ async def logout(
 
 
 def _forbidden(request: Request) -> HTMLResponse:
-    return _page(request, "staff/error.html", {"message": "staff.not_staff"}, status_code=403)
+    message = N_("This page is for the units' staff only.")
+    return _page(request, "staff/error.html", {"message": message}, status_code=403)
 
 
 def _map_config(settings: Settings, profile: Profile, request: Request) -> dict[str, Any]:
-    """What staff.js needs: the city's map settings and the few texts it shows itself."""
-    lang = page_lang(request)
+    """What staff.js needs: the page's language and the city's map settings (its texts come
+    with the script, see templating.scripts_html)."""
     return {
+        "lang": page_lang(request),
         "center": list(profile.city.center),
         "zoom": profile.city.default_zoom,
         "tiles": {
             "url": settings.tile_url,
             "attribution": settings.tile_attribution,
             "max_zoom": settings.tile_max_zoom,
-        },
-        "messages": {
-            key: translate(lang, key)
-            for key in ("staff.error", "staff.network_error", "staff.changed_meanwhile")
         },
     }
 
@@ -351,7 +330,7 @@ async def queue_page(
         "filtered": any(v for k, v in filters.items() if k != "q"),
         "unit": unit_row,
         "tab": tab,
-        "tabs": TAB_LABELS,
+        "tabs": list(TABS),
         "tab_counts": {
             name: sum(result["counts"].get(s, 0) for s in statuses)
             for name, statuses in TABS.items()
@@ -409,7 +388,8 @@ async def assign(
     """A manager's plain form (no script needed): who handles the report and how urgent it
     is, with the same version check and event as PATCH /api/v1/staff/reports/{id}."""
     if user.role not in staff.MANAGER_ROLES:
-        return _page(request, "staff/error.html", {"message": "staff.managers_only"}, 403)
+        message = N_("Only the unit's managers assign reports.")
+        return _page(request, "staff/error.html", {"message": message}, 403)
 
     if assignee.strip() and not assignee.strip().isdigit():
         message = N_("a user id of the unit, or empty")
