@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.auth import User
 from geo_service.errors import Conflict, Invalid, NotFound, field_message
-from geo_service.i18n import N_
+from geo_service.i18n import DEFAULT_LANG, N_, gettext, render
 from geo_service.report_query import PRIORITIES, Priority, Scope, Target
 from geo_service.report_query.projections import FIELDS, FROM_SQL, PHOTOS_SQL
 from geo_service.workflow import (
@@ -97,13 +97,18 @@ TEMPLATES_SQL = """
 """
 
 
-async def report_detail(conn: AsyncConnection, report_id: int, scope: Scope) -> dict[str, Any]:
+async def report_detail(
+    conn: AsyncConnection, report_id: int, scope: Scope, lang: str
+) -> dict[str, Any]:
     row = (await conn.execute(text(DETAIL_SQL), {"id": report_id, **scope.params})).first()
     if row is None:
         raise NotFound(N_("no report with id {id}", id=report_id), "id")
     body: dict[str, Any] = json.loads(row.body)
     body["allowed"] = [] if row.duplicate_of else list(ALLOWED.get(row.status, ()))
-    body["reasons"] = {"rejected": REJECT_REASONS, "transferred": TRANSFER_REASONS}
+    body["reasons"] = {
+        to: {code: render(label, lang) for code, label in reasons.items()}
+        for to, reasons in (("rejected", REJECT_REASONS), ("transferred", TRANSFER_REASONS))
+    }
     body["templates"] = await _templates(conn, unit=row.unit_id, category=row.category_id)
     return body
 
@@ -133,6 +138,11 @@ async def templates(
 ) -> list[dict[str, Any]]:
     category_id_ = await category_id(conn, category) if category is not None else None
     return await _templates(conn, unit=scope.unit_id, category=category_id_, status=status)
+
+
+# A change of priority or assignee is noted in the report's internal history, which the
+# city's officials read: in the city's language.
+NOTE_LANG = DEFAULT_LANG
 
 
 class ReportPatch(BaseModel):
@@ -173,12 +183,15 @@ async def _patch_changes(
     """What the patch changes, in words for the report's internal history."""
     changes = []
     if priority != report.priority:
-        changes.append(f"priority {report.priority} → {priority}")
+        changes.append(
+            gettext(NOTE_LANG, "priority {old} → {new}", old=report.priority, new=priority)
+        )
     if assignee != report.assignee_id:
         if assignee is None:
-            changes.append("unassigned")
+            changes.append(gettext(NOTE_LANG, "unassigned"))
         else:
-            changes.append(f"assigned to {await _official_name(conn, assignee, report.unit_id)}")
+            name = await _official_name(conn, assignee, report.unit_id)
+            changes.append(gettext(NOTE_LANG, "assigned to {name}", name=name))
     return changes
 
 
@@ -217,7 +230,7 @@ async def patch_report(
     ).first()
     if row is None:
         raise changed_meanwhile(report_id)
-    note = "; ".join(changes) or "no change"
+    note = "; ".join(changes) or gettext(NOTE_LANG, "no change")
     if patch.internal_note:
         note = f"{note}. {patch.internal_note}"
     event = Event("staff", user.id, report.status, report.status, report.unit_id, internal=note)

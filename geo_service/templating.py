@@ -39,14 +39,13 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
+from geo_service.api.errors import request_lang
 from geo_service.config import PACKAGE_DIR
 from geo_service.i18n import (
-    LANG_COOKIE,
     LANGUAGE_NAMES,
     LOCALE_DIR,
     format_number,
     language_name,
-    negotiate,
     render,
     translations,
 )
@@ -57,9 +56,9 @@ STATIC_DIR = PACKAGE_DIR / "static"
 ROOT_DIR = PACKAGE_DIR.parent  # where babel.cfg's paths start
 
 
-def page_lang(request: Request) -> str:
-    """The language this request's page is shown in (cookie, then Accept-Language)."""
-    return negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+# The language a page is shown in: the same choice as the API's answers (cookie, then
+# Accept-Language, then the default), so a page's script gets its page's language.
+page_lang = request_lang
 
 
 # --- {% trans %} with our placeholders ------------------------------------------------------

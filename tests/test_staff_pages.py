@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
-from geo_service.i18n import gettext
+from geo_service.i18n import DEFAULT_LANG, gettext
 from tests.conftest import DEFAULT_PASSWORD, in_words, make_user
 
 HOAN_KIEM = {"lat": 21.0287, "lon": 105.8524}
@@ -310,7 +310,9 @@ def test_a_ward_manager_assigns_a_report_from_their_phone_and_the_official_finds
     page.wait_for_url(f"**/staff/reports/{ours['id']}")
     expect(page.locator("#assignee")).to_have_text("official.hk")
     expect(page.locator("p.state")).to_contain_text("Khẩn cấp")
-    expect(page.locator("#timeline")).to_contain_text("assigned to official.hk")
+    expect(page.locator("#timeline")).to_contain_text(
+        gettext(DEFAULT_LANG, "assigned to {name}", name="official.hk")  # the city's language
+    )
     with engine.connect() as conn:
         row = conn.execute(
             text("SELECT assignee_id, priority FROM reports WHERE id = :id"), {"id": ours["id"]}

@@ -15,6 +15,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from geo_service import auth
+from geo_service.api.errors import request_lang
 from geo_service.auth import Session, User
 from geo_service.config import Settings
 from geo_service.errors import Forbidden, Unauthenticated, field_message
@@ -36,6 +37,11 @@ async def settings(request: Request) -> Settings:
 async def profile(request: Request) -> Profile:
     value: Profile = request.app.state.profile
     return value
+
+
+async def lang(request: Request) -> str:
+    """The caller's language (see api.errors.request_lang)."""
+    return request_lang(request)
 
 
 async def engine(request: Request) -> AsyncEngine:

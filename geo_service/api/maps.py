@@ -109,9 +109,10 @@ async def _run(settings: Settings, work: Callable[[Connection], T]) -> T:
 async def heatmap_page(
     filters: MapFilters = Depends(page_filters),
     settings: Settings = Depends(deps.settings),
+    lang: str = Depends(deps.lang),
     cells: Annotated[int, Query(ge=20, le=400, description="grid cells across the view")] = 150,
 ) -> HTMLResponse:
-    options = build.MapOptions(tiles=_tiles(settings), cells_across=cells)
+    options = build.MapOptions(tiles=_tiles(settings), cells_across=cells, lang=lang)
     return HTMLResponse(await _run(settings, lambda c: build.heatmap(c, filters, options)))
 
 
@@ -123,9 +124,11 @@ def hotspot_options(
     eps: Annotated[float, Query(gt=0, le=5_000, description="DBSCAN radius, metres")] = 100.0,
     min_points: Annotated[int, Query(ge=2, le=100_000, description="DBSCAN core size")] = 30,
     fdr: Annotated[bool, Query(description="False Discovery Rate thresholds")] = True,
+    lang: str = Depends(deps.lang),
 ) -> build.MapOptions:
     return build.MapOptions(
         tiles=_tiles(settings),
+        lang=lang,
         hex_size_m=hex_size,
         eps_m=eps,
         min_points=min_points,
@@ -138,8 +141,11 @@ def ward_options(
     metric: Literal["per_km2", "share_overdue", "median_hours", "satisfaction"] = "per_km2",
     scheme: Literal["quantiles", "natural_breaks"] = "quantiles",
     classes: Annotated[int, Query(ge=2, le=9)] = 5,
+    lang: str = Depends(deps.lang),
 ) -> build.MapOptions:
-    return build.MapOptions(tiles=_tiles(settings), metric=metric, scheme=scheme, classes=classes)
+    return build.MapOptions(
+        tiles=_tiles(settings), metric=metric, scheme=scheme, classes=classes, lang=lang
+    )
 
 
 @router.get("/maps/hotspots", response_class=HTMLResponse)

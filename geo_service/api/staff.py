@@ -79,10 +79,11 @@ async def get_staff_report(
     report_id: ReportId,
     user: User = Depends(deps.require_roles(*staff.STAFF_ROLES)),
     conn: AsyncConnection = Depends(deps.read_connection),
+    lang: str = Depends(deps.lang),
 ) -> dict[str, Any]:
     """A report in full for the unit handling it: contact details, the whole history with
     internal notes, duplicates, the transitions allowed next and the templates to answer with."""
-    return await staff.report_detail(conn, report_id, staff.scope_of(user))
+    return await staff.report_detail(conn, report_id, staff.scope_of(user), lang)
 
 
 @router.post(

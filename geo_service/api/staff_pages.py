@@ -354,7 +354,7 @@ async def report_page(
     """One report in full: photos, timeline, and the transition form for those who may."""
     if user.role not in staff.STAFF_ROLES:
         return _forbidden(request)
-    report = await staff.report_detail(conn, report_id, staff.scope_of(user))
+    report = await staff.report_detail(conn, report_id, staff.scope_of(user), page_lang(request))
     can_write = user.role in staff.WRITE_ROLES
     can_manage = user.role in staff.MANAGER_ROLES
     officials = await staff.unit_officials(conn, report["unit"]["id"]) if can_manage else []
