@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from geo_service.auth import ROLES, UNIT_ROLES
-from geo_service.errors import ApiError
+from geo_service.errors import Conflict, Invalid, NotFound, field_message
+from geo_service.i18n import N_
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 
@@ -34,12 +35,11 @@ class Account:
 def check_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME_RE.match(name):
-        raise ApiError(
-            422,
-            "username: 2 to 64 characters: letters a-z, digits, '.', '_', '@', '-'; "
-            "starting with a letter or digit",
-            "username",
+        message = N_(
+            "2 to 64 characters: letters a-z, digits, '.', '_', '@', '-'; starting with a "
+            "letter or digit"
         )
+        raise Invalid(field_message("username", message), "username")
     return name
 
 
@@ -47,20 +47,24 @@ def unit_for_role(conn: Connection, role: str, unit_code: str | None) -> int | N
     """The unit id a user of this role gets, or a 422 saying what is wrong: unit roles need
     an active unit, the other roles have none."""
     if role not in ROLES:
-        raise ApiError(422, f"role: {role!r} is not one of {', '.join(ROLES)}", "role")
+        message = N_("{role!r} is not one of {roles}", role=role, roles=", ".join(ROLES))
+        raise Invalid(field_message("role", message), "role")
     if role not in UNIT_ROLES:
         if unit_code:
-            raise ApiError(
-                422, f"unit: only {' and '.join(UNIT_ROLES)} belong to a unit, not {role}", "unit"
+            message = N_(
+                "only {roles} belong to a unit, not {role}", roles=", ".join(UNIT_ROLES), role=role
             )
+            raise Invalid(field_message("unit", message), "unit")
         return None
     if not unit_code:
-        raise ApiError(422, f"unit: a {role} must belong to a unit (give its code)", "unit")
+        message = N_("a {role} must belong to a unit (give its code)", role=role)
+        raise Invalid(field_message("unit", message), "unit")
     unit_id = conn.execute(
         text("SELECT id FROM units WHERE code = :code AND active"), {"code": unit_code}
     ).scalar()
     if unit_id is None:
-        raise ApiError(422, f"unit: no active unit with the code {unit_code!r}", "unit")
+        message = N_("no active unit with the code {code!r}", code=unit_code)
+        raise Invalid(field_message("unit", message), "unit")
     return int(unit_id)
 
 
@@ -93,7 +97,8 @@ def create_user(
         },
     ).scalar()
     if user_id is None:
-        raise ApiError(409, f"username: {name!r} is already taken", "username")
+        message = N_("{name!r} is already taken", name=name)
+        raise Conflict(field_message("username", message), "username")
     return int(user_id)
 
 
@@ -118,7 +123,7 @@ def list_users(conn: Connection, *, unit_code: str | None = None) -> list[Accoun
 def get_user(conn: Connection, user_id: int) -> Account:
     row = conn.execute(text(f"{_ACCOUNT_SQL} WHERE u.id = :id"), {"id": user_id}).one_or_none()
     if row is None:
-        raise ApiError(404, f"no user with id {user_id}", "id")
+        raise NotFound(N_("no user with id {id}", id=user_id), "id")
     return Account(**row._mapping)
 
 
@@ -127,7 +132,8 @@ def user_id_by_name(conn: Connection, username: str) -> int:
         text("SELECT id FROM users WHERE username = lower(:u)"), {"u": username.strip()}
     ).scalar()
     if user_id is None:
-        raise ApiError(404, f"username: no user {username!r}", "username")
+        message = N_("no user {name!r}", name=username)
+        raise NotFound(field_message("username", message), "username")
     return int(user_id)
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from geo_service import __version__, errors, scheduler
+from geo_service import __version__, scheduler
 from geo_service.api import (
     admin_boundaries,
     areas,
@@ -65,7 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.profile = profile
     api_errors.install(app)
-    errors.install(app)  # the old ApiError, until every module raises domain errors
     # Ward boundaries (400 kB) and Leaflet (150 kB) shrink ~4x: it matters on a phone.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     # citizens and clusters before reports: /api/v1/reports/nearby and /reports/clusters

@@ -23,9 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.concurrency import run_in_threadpool
 
 from geo_service.config import Settings
-from geo_service.errors import ApiError
-from geo_service.models import ROLES
+from geo_service.errors import (
+    Forbidden,
+    Invalid,
+    TooMany,
+    Unauthenticated,
+    field_message,
+)
+from geo_service.i18n import N_
 
+# The roles an account can have (the users_role CHECK constraint says the same; a test
+# compares them).
+ROLES = ("citizen", "unit_staff", "unit_manager", "planner", "admin")
 UNIT_ROLES = ("unit_staff", "unit_manager")
 CITY_ROLES = ("planner", "admin")
 
@@ -71,22 +80,9 @@ class Session:
     expires_at: dt.datetime
 
 
-class AuthError(ApiError):
-    """401: no valid credential. Carries the header OAuth2 clients expect."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(401, message, headers={"WWW-Authenticate": "Bearer"})
-
-
-class RateLimited(ApiError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            429,
-            f"too many wrong passwords; try again in {retry_after} seconds",
-            "password",
-            headers={"Retry-After": str(retry_after)},
-        )
-        self.retry_after = retry_after
+def rate_limited(retry_after: int) -> TooMany:
+    message = N_("too many wrong passwords; try again in {n} seconds", n=retry_after)
+    return TooMany(message, "password", retry_after=retry_after)
 
 
 # ---------------------------------------------------------------------------- passwords
@@ -114,9 +110,9 @@ def _dummy_hash() -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < 8:
-        raise ApiError(422, "password: at least 8 characters", "password")
+        raise Invalid(field_message("password", N_("at least 8 characters")), "password")
     if len(password) > 1024:
-        raise ApiError(422, "password: at most 1024 characters", "password")
+        raise Invalid(field_message("password", N_("at most 1024 characters")), "password")
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -189,7 +185,7 @@ async def login(
     attempt is recorded even though the request ends in an error."""
     name = username.strip().lower()
     if not name:
-        raise ApiError(422, "username: required", "username")
+        raise Invalid(field_message("username", N_("is required")), "username")
     params = {
         "username": name,
         "ip": ip,
@@ -198,15 +194,16 @@ async def login(
     }
     wait = (await conn.execute(_PAUSE_SQL, params)).scalar()
     if wait is not None:
-        raise RateLimited(max(1, math.ceil(float(wait))))
+        raise rate_limited(max(1, math.ceil(float(wait))))
     row = (await conn.execute(_USER_SQL, {"username": name})).one_or_none()
     stored = row.password_hash if row is not None else _dummy_hash()
     ok = await run_in_threadpool(verify_password, stored, password)
     if row is None or not ok:
         await conn.execute(_FAILURE_SQL, params)
-        raise AuthError("wrong username or password")
+        raise Unauthenticated(N_("wrong username or password"))
     if not row.active:
-        raise ApiError(403, f"the account {row.username!r} is disabled; ask an administrator")
+        message = N_("the account {name!r} is disabled; ask an administrator", name=row.username)
+        raise Forbidden(message)
     if _hasher.check_needs_rehash(row.password_hash):
         new_hash = await run_in_threadpool(hash_password, password)
         await conn.execute(
@@ -242,14 +239,14 @@ _SESSION_SQL = text(
 
 
 async def session_for(conn: AsyncConnection, token: str) -> Session:
-    """The session a token belongs to, or AuthError saying why it is not valid."""
+    """The session a token belongs to, or Unauthenticated saying why it is not valid."""
     row = (await conn.execute(_SESSION_SQL, {"token_hash": token_hash(token)})).one_or_none()
     if row is None:
-        raise AuthError("the token is not valid (unknown, or logged out)")
+        raise Unauthenticated(N_("the token is not valid (unknown, or logged out)"))
     if row.expired:
-        raise AuthError("the session has expired; log in again")
+        raise Unauthenticated(N_("the session has expired; log in again"))
     if not row.active:
-        raise AuthError(f"the account {row.username!r} is disabled")
+        raise Unauthenticated(N_("the account {name!r} is disabled", name=row.username))
     if row.stale:
         # last_seen is for operators ("who is logged in"); once a minute is precise enough
         # and keeps reads from writing on every request.

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service.errors import ApiError
-from geo_service.queue import OPEN_SQL, OVERDUE_SQL
+from geo_service.errors import Conflict, Invalid, NotFound, field_message
+from geo_service.i18n import N_
+from geo_service.report_query import OPEN_SQL
+from geo_service.report_query.projections import FIELDS, JOINS_SQL, PHOTOS_SQL, PUBLIC_PAGE_FIELDS
 from geo_service.workflow import follower_or_unknown
 
 METRES_PER_DEGREE = 111_320.0
@@ -40,31 +42,17 @@ class ReopenIn(BaseModel):
     ) = Field(default=None, description="What is still wrong (shown publicly).")
 
 
-PHOTO_URLS = """coalesce((SELECT json_agg('/media/photos/' || p.file_name ORDER BY p.id)
-                            FROM report_photos p WHERE {where}), '[]'::json)"""
-
-# A report as its public pages show it, with its public timeline: needs ``r`` (the report),
-# ``m`` (its master, itself unless a duplicate), ``c``, ``u`` and ``a`` joined as in TRACK_SQL.
+# A report as its public pages show it, with its public timeline (the events whose status
+# changed or that carry a reason or an answer): needs ``r`` joined as in JOINS_SQL.
 PUBLIC_REPORT_JSON = f"""
     CAST(json_build_object(
-             'id', r.id,
-             'category', c.code, 'category_name', c.name, 'category_name_en', c.name_en,
-             'description', r.description, 'address', r.address,
-             'lat', round(ST_Y(r.geom)::numeric, 6), 'lon', round(ST_X(r.geom)::numeric, 6),
-             'status', r.status,
-             'ward_code', r.ward_code, 'ward_name', a.name,
-             'unit_code', u.code, 'unit_name', u.name,
-             'created_at', r.created_at, 'updated_at', r.updated_at,
-             'deadline_at', r.deadline_at, 'closed_at', r.closed_at,
-             'overdue', {OVERDUE_SQL}, 'reopened', r.reopened,
-             'duplicate_of', r.duplicate_of, 'plus_ones', m.plus_ones,
-             'photos', {PHOTO_URLS.format(where="p.report_id = r.id AND p.event_id IS NULL")},
+             {", ".join(f"'{n}', {FIELDS[n]}" for n in PUBLIC_PAGE_FIELDS)},
              'timeline', coalesce((
                SELECT json_agg(json_build_object(
                         'at', e.at, 'from', e.from_status, 'to', e.to_status, 'by', e.actor,
                         'reason', e.reason, 'comment', e.public_comment,
                         'unit_code', eu.code, 'unit_name', eu.name,
-                        'photos', {PHOTO_URLS.format(where="p.event_id = e.id")})
+                        'photos', {PHOTOS_SQL.format(where="p.event_id = e.id")})
                       ORDER BY e.at, e.id)
                  FROM report_events e LEFT JOIN units eu ON eu.id = e.unit_id
                 WHERE e.report_id = r.id
@@ -88,9 +76,7 @@ TRACK_SQL = text(
       FROM who
       JOIN reports r ON r.id = who.id
       JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
-      JOIN categories c ON c.id = r.category_id
-      JOIN units u ON u.id = r.unit_id
-      LEFT JOIN areas a ON a.set_id = r.boundary_set_id AND a.code = r.ward_code
+      {JOINS_SQL}
     """
 )
 
@@ -100,7 +86,7 @@ async def track(conn: AsyncConnection, token: str, *, reopen_days: int) -> dict[
     follower's token), and what its holder may still do."""
     row = (await conn.execute(TRACK_SQL, {"token": token, "days": reopen_days})).first()
     if row is None:
-        raise ApiError(404, "no report has this tracking token", "token")
+        raise NotFound(N_("no report has this tracking token"), "token")
     body: dict[str, Any] = json.loads(row.body)
     reporter = row.role == "reporter"
     body["you_are"] = row.role
@@ -126,9 +112,10 @@ async def rate(conn: AsyncConnection, token: str, rating: RatingIn) -> dict[str,
     if row is None:
         await follower_or_unknown(conn, token, "rate")
     if row.status != "resolved":
-        raise ApiError(
-            409, f"a report can be rated once it is resolved; this one is {row.status}", "token"
+        message = N_(
+            "a report can be rated once it is resolved; this one is {status}", status=row.status
         )
+        raise Conflict(message, "token")
     stored = (
         await conn.execute(
             text(
@@ -140,7 +127,7 @@ async def rate(conn: AsyncConnection, token: str, rating: RatingIn) -> dict[str,
         )
     ).first()
     if row.rated or stored is None:
-        raise ApiError(409, "this report has already been rated (once per report)", "token")
+        raise Conflict(N_("this report has already been rated (once per report)"), "token")
     return {"report_id": row.id, **rating.model_dump(), "created_at": stored.created_at}
 
 
@@ -164,11 +151,14 @@ async def plus_one(conn: AsyncConnection, report_id: int) -> dict[str, Any]:
     (a duplicate's +1 goes to its master). One statement: atomic on its own."""
     row = (await conn.execute(PLUS_ONE_SQL, {"id": report_id})).first()
     if row is None:
-        raise ApiError(404, f"no report with id {report_id}", "id")
+        raise NotFound(N_("no report with id {id}", id=report_id), "id")
     if not row.open:
-        raise ApiError(
-            409, f"report {row.id} is {row.status}: only open reports can be supported", "id"
+        message = N_(
+            "report {id} is {status}: only open reports can be supported",
+            id=row.id,
+            status=row.status,
         )
+        raise Conflict(message, "id")
     return {
         "report_id": row.id,
         "token": row.token,
@@ -201,7 +191,8 @@ async def nearby(
             )
         ).first()
         if cat is None:
-            raise ApiError(422, f"category {category!r} is not a known category", "category")
+            message = N_("{code!r} is not a known category", code=category)
+            raise Invalid(field_message("category", message), "category")
         group, radius = cat.group_code, float(cat.duplicate_radius_m)
     else:
         group = None

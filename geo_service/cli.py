@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from boundaries.importer import BoundaryError
 from geo_service import db
 from geo_service.config import get_settings
-from geo_service.errors import ApiError, DomainError
+from geo_service.errors import DomainError
 from geo_service.profile import load_profile
 
 
@@ -262,9 +262,6 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except (BoundaryError, LookupError, ValueError) as exc:
         print(f"geo-service: {exc}", file=sys.stderr)
-        return 2
-    except ApiError as exc:
-        print(f"geo-service: {exc.message}", file=sys.stderr)
         return 2
     except DomainError as exc:
         print(f"geo-service: {exc}", file=sys.stderr)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -109,6 +111,135 @@ def _draw(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray
     return np.array(keys, dtype=object)[rng.choice(len(keys), size=n, p=p / p.sum())]
 
 
+@dataclass
+class Draw:
+    """Candidate demo reports as columns (numpy arrays and lists), before routing."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    places: list[str]
+    category: np.ndarray  # index into the categories
+    created: list[dt.datetime]
+    status: np.ndarray
+    priority: np.ndarray
+    close_hours: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lat)
+
+
+def _city(conn: Connection) -> tuple[tuple[float, float, float, float], list[Any]]:
+    """The active wards' extent and the active categories."""
+    row = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT"
+            " ST_Extent(a.geom) AS e FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
+            " WHERE b.level = 'ward' AND b.active) x"
+        )
+    ).one()
+    if row[0] is None:
+        raise LookupError("no active ward boundary set: run `geo-service init` first")
+    cats = conn.execute(
+        text("SELECT code, name, response_hours FROM categories WHERE active ORDER BY id")
+    ).all()
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3])), list(cats)
+
+
+def draw_reports(
+    profile: Profile,
+    m: int,
+    rng: np.random.Generator,
+    bbox: tuple[float, float, float, float],
+    cats: list[Any],
+    now: dt.datetime,
+) -> Draw:
+    """``m`` candidate reports: places, kinds, ages and a life each is at."""
+    weight_by_code = {c.code: c.demo_weight for c in profile.categories}
+    code_w = np.array([weight_by_code.get(c.code, 1.0) for c in cats])
+    lat, lon, places = draw_points(profile, m, rng, bbox)
+    cat_idx = rng.choice(len(cats), size=m, p=code_w / code_w.sum())
+    # More reports in recent months: the app is catching on.
+    age_days = 365 * (1 - np.sqrt(rng.uniform(0, 1, m)))
+    created = [now - dt.timedelta(days=float(d)) for d in age_days]
+    hours = np.array([cats[i].response_hours for i in cat_idx], dtype=float)
+    status = _draw(rng, STATUS_MIX, m)
+    # Deadlines count working hours: a 40-hour week is about 4.2 hours of wall clock
+    # for each working hour. A report still inside its deadline is more likely open.
+    wall_hours = hours * 168 / 40
+    young = age_days * 24 < wall_hours
+    status[young & (rng.uniform(0, 1, m) < 0.7)] = "received"
+    # Old reports were mostly dealt with: a few stay open and overdue.
+    stale = (age_days * 24 > 3 * wall_hours) & np.isin(
+        status, ["received", "acknowledged", "in_progress"]
+    )
+    status[stale & (rng.uniform(0, 1, m) < 0.45)] = "resolved"
+    # Time to close, in working hours: log-normal around the deadline; about one in
+    # four or five runs late.
+    close_h = hours * rng.lognormal(mean=-0.45, sigma=0.6, size=m)
+    priority = _draw(rng, PRIORITY_MIX, m)
+    return Draw(lat, lon, places, cat_idx, created, status, priority, close_h)
+
+
+STAGING_COLUMNS = "seq, lon, lat, category, created_at, status, priority, close_hours, description"
+
+
+def _copy_staging(conn: Connection, draw: Draw, cats: list[Any]) -> None:
+    """The candidates into a temporary table, by COPY."""
+    conn.execute(text("DROP TABLE IF EXISTS pg_temp.demo_staging"))
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE demo_staging (seq int, lon float8, lat float8,"
+            " category text, created_at timestamptz, status text, priority text,"
+            " close_hours float8, description text)"
+        )
+    )
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY demo_staging ({STAGING_COLUMNS}) FROM STDIN") as copy,
+    ):
+        for i in range(len(draw)):
+            cat = cats[draw.category[i]]
+            phrase = PHRASES[i % len(PHRASES)]
+            description = phrase.format(
+                name=cat.name, name_lower=cat.name.lower(), place=draw.places[i]
+            )
+            row = (i, float(draw.lon[i]), float(draw.lat[i]), cat.code, draw.created[i])
+            copy.write_row(
+                (*row, draw.status[i], draw.priority[i], float(draw.close_hours[i]), description)
+            )
+
+
+INSERT_ROUTED_SQL = f"""
+    INSERT INTO reports (category_id, description, geom, location_source,
+                         boundary_set_id, ward_code, snapped_m, unit_id, status,
+                         priority, created_at, updated_at, deadline_at, closed_at,
+                         source)
+    SELECT c.id, s.description, s.g, 'pin', l.set_id, l.code, l.snapped_m,
+           gs_route(c.id, s.g, l.code, s.priority), s.status, s.priority,
+           s.created_at,
+           CASE s.status WHEN 'received' THEN s.created_at
+                         WHEN 'acknowledged' THEN a.ack_at
+                         WHEN 'in_progress' THEN w.work_at
+                         ELSE s.closed_at END,
+           gs_deadline(s.created_at, c.id), s.closed_at, 'demo'
+      FROM (SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g,
+                   CASE WHEN status IN ('resolved', 'rejected') THEN
+                     greatest(created_at + interval '5 minutes',
+                              least(gs_add_working_hours(created_at, close_hours),
+                                    :now - interval '1 minute'))
+                   END AS closed_at
+              FROM demo_staging) s
+      JOIN categories c ON c.code = s.category
+     {MILESTONES.format(r="s")}
+     CROSS JOIN LATERAL gs_locate(s.g, :snap) l
+     WHERE l.code IS NOT NULL
+     ORDER BY s.seq
+     LIMIT :n
+"""
+
+
 def generate_demo_reports(
     n: int,
     *,
@@ -126,123 +257,21 @@ def generate_demo_reports(
     now = now or dt.datetime.now(dt.UTC)
     engine = db.sync_engine(settings.sqlalchemy_url)
     with engine.begin() as conn:
-        bbox_row = conn.execute(
-            text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT"
-                " ST_Extent(a.geom) AS e FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
-                " WHERE b.level = 'ward' AND b.active) x"
-            )
-        ).one()
-        if bbox_row[0] is None:
-            raise LookupError("no active ward boundary set: run `geo-service init` first")
-        bbox = (float(bbox_row[0]), float(bbox_row[1]), float(bbox_row[2]), float(bbox_row[3]))
-        cats = conn.execute(
-            text("SELECT code, name, response_hours FROM categories WHERE active ORDER BY id")
-        ).all()
-        weight_by_code = {c.code: c.demo_weight for c in profile.categories}
-        code_w = np.array([weight_by_code.get(c.code, 1.0) for c in cats])
-
+        bbox, cats = _city(conn)
         # Oversample: points that fall outside the city are dropped by routing.
-        m = int(n * 1.15) + 50
-        lat, lon, places = draw_points(profile, m, rng, bbox)
-        cat_idx = rng.choice(len(cats), size=m, p=code_w / code_w.sum())
-        # More reports in recent months: the app is catching on.
-        age_days = 365 * (1 - np.sqrt(rng.uniform(0, 1, m)))
-        created = [now - dt.timedelta(days=float(d)) for d in age_days]
-        hours = np.array([cats[i].response_hours for i in cat_idx], dtype=float)
-        status = _draw(rng, STATUS_MIX, m)
-        # Deadlines count working hours: a 40-hour week is about 4.2 hours of wall clock
-        # for each working hour. A report still inside its deadline is more likely open.
-        wall_hours = hours * 168 / 40
-        young = age_days * 24 < wall_hours
-        status[young & (rng.uniform(0, 1, m) < 0.7)] = "received"
-        # Old reports were mostly dealt with: a few stay open and overdue.
-        stale = (age_days * 24 > 3 * wall_hours) & np.isin(
-            status, ["received", "acknowledged", "in_progress"]
-        )
-        status[stale & (rng.uniform(0, 1, m) < 0.45)] = "resolved"
-        # Time to close, in working hours: log-normal around the deadline; about one in
-        # four or five runs late.
-        close_h = hours * rng.lognormal(mean=-0.45, sigma=0.6, size=m)
-        priority = _draw(rng, PRIORITY_MIX, m)
-        say(f"drew {m:,} candidate points in {time.monotonic() - started:.1f}s")
-
-        conn.execute(text("DROP TABLE IF EXISTS pg_temp.demo_staging"))
-        conn.execute(
-            text(
-                "CREATE TEMP TABLE demo_staging (seq int, lon float8, lat float8,"
-                " category text, created_at timestamptz, status text, priority text,"
-                " close_hours float8, description text)"
-            )
-        )
-        raw = conn.connection.dbapi_connection
-        assert isinstance(raw, psycopg.Connection)
-        with raw.cursor() as cur:
-            copy_sql = (
-                "COPY demo_staging (seq, lon, lat, category, created_at, status, priority,"
-                " close_hours, description) FROM STDIN"
-            )
-            with cur.copy(copy_sql) as copy:
-                for i in range(m):
-                    cat = cats[cat_idx[i]]
-                    phrase = PHRASES[i % len(PHRASES)]
-                    copy.write_row(
-                        (
-                            i,
-                            float(lon[i]),
-                            float(lat[i]),
-                            cat.code,
-                            created[i],
-                            status[i],
-                            priority[i],
-                            float(close_h[i]),
-                            phrase.format(
-                                name=cat.name, name_lower=cat.name.lower(), place=places[i]
-                            ),
-                        )
-                    )
+        draw = draw_reports(profile, int(n * 1.15) + 50, rng, bbox, cats, now)
+        say(f"drew {len(draw):,} candidate points in {time.monotonic() - started:.1f}s")
+        _copy_staging(conn, draw, cats)
         say(f"copied into staging in {time.monotonic() - started:.1f}s")
-
         first_id = conn.execute(text("SELECT coalesce(max(id), 0) FROM reports")).scalar_one()
-        stored = conn.execute(
-            text(
-                f"""
-                INSERT INTO reports (category_id, description, geom, location_source,
-                                     boundary_set_id, ward_code, snapped_m, unit_id, status,
-                                     priority, created_at, updated_at, deadline_at, closed_at,
-                                     source)
-                SELECT c.id, s.description, s.g, 'pin', l.set_id, l.code, l.snapped_m,
-                       gs_route(c.id, s.g, l.code, s.priority), s.status, s.priority,
-                       s.created_at,
-                       CASE s.status WHEN 'received' THEN s.created_at
-                                     WHEN 'acknowledged' THEN a.ack_at
-                                     WHEN 'in_progress' THEN w.work_at
-                                     ELSE s.closed_at END,
-                       gs_deadline(s.created_at, c.id), s.closed_at, 'demo'
-                  FROM (SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g,
-                               CASE WHEN status IN ('resolved', 'rejected') THEN
-                                 greatest(created_at + interval '5 minutes',
-                                          least(gs_add_working_hours(created_at, close_hours),
-                                                :now - interval '1 minute'))
-                               END AS closed_at
-                          FROM demo_staging) s
-                  JOIN categories c ON c.code = s.category
-                 {MILESTONES.format(r="s")}
-                 CROSS JOIN LATERAL gs_locate(s.g, :snap) l
-                 WHERE l.code IS NOT NULL
-                 ORDER BY s.seq
-                 LIMIT :n
-                """
-            ),
-            {"n": n, "snap": settings.snap_distance_m, "now": now},
-        ).rowcount
+        params = {"n": n, "snap": settings.snap_distance_m, "now": now}
+        stored = conn.execute(text(INSERT_ROUTED_SQL), params).rowcount
         say(f"routed and stored {stored:,} reports in {time.monotonic() - started:.1f}s")
         _write_histories(conn, first_id, now)
         conn.execute(text("DROP TABLE demo_staging"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE reports"))
-        conn.execute(text("ANALYZE report_events"))
-        conn.execute(text("ANALYZE ratings"))
+        for table in ("reports", "report_events", "ratings"):
+            conn.execute(text(f"ANALYZE {table}"))
     say(f"{stored:,} demo reports with their histories in {time.monotonic() - started:.1f}s")
     return int(stored)
 
@@ -275,96 +304,79 @@ def _write_histories(conn: Connection, first_id: int, now: dt.datetime) -> None:
     rejected at closed_at (or resolved and reopened by the citizen); ratings for some of the
     resolved ones, more often satisfied when the unit kept its deadline."""
     params = {"first": first_id, "now": now}
-    conn.execute(
-        text(
-            f"""
-            UPDATE reports r
-               SET deadline_at = gs_deadline(r.created_at + interval '10 minutes',
-                                             r.category_id),
-                   updated_at = greatest(r.updated_at, r.created_at + interval '10 minutes'),
-                   version = r.version + 2
-             WHERE r.id > :first AND r.source = 'demo' AND {TRANSFERRED}
-            """
-        ),
-        params,
-    )
-    conn.execute(
-        text(
-            f"""
-            UPDATE reports r
-               SET reopened = true, updated_at = {REOPEN_AT},
-                   deadline_at = gs_deadline({REOPEN_AT}, r.category_id),
-                   version = r.version + 4
-              FROM reports r0 {MILESTONES.format(r="r0")}
-             WHERE r0.id = r.id AND r.id > :first AND r.source = 'demo' AND {REOPENED}
-            """
-        ),
-        params,
-    )
-    steps = f"""
-        SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at, a.ack_at, w.work_at,
-               r.reopened, {TRANSFERRED} AS transferred, {WARD_COMMITTEE} AS ward_unit,
-               {FIRST_CLOSE} AS first_close, {REOPEN_AT} AS reopen_at
-          FROM reports r
-          {MILESTONES.format(r="r")}
-         WHERE r.id > :first AND r.source = 'demo'
-    """
-    transfer_at = "s.created_at + interval '10 minutes'"
-    conn.execute(
-        text(
-            f"""
-            INSERT INTO report_events (report_id, at, actor, from_status, to_status, unit_id,
-                                       reason, public_comment)
-            SELECT s.id, e.at, e.actor, e.from_status, e.to_status,
-                   CASE WHEN e.step IN (1, 11) AND s.transferred THEN s.ward_unit
-                        ELSE s.unit_id END,
-                   e.reason, e.comment
-              FROM ({steps}) s
-             CROSS JOIN LATERAL (VALUES
-                (1, s.created_at, 'citizen', NULL, 'received', NULL, NULL),
-                (11, {transfer_at}, 'staff', 'received', 'transferred', 'not_competent',
-                 'Chuyển đơn vị có thẩm quyền xử lý.'),
-                (12, {transfer_at}, 'system', 'transferred', 'received', NULL, NULL),
-                (2, s.ack_at, 'staff', 'received', 'acknowledged', NULL,
-                 'Đã tiếp nhận, đang kiểm tra hiện trường.'),
-                (3, s.work_at, 'staff', 'acknowledged', 'in_progress', NULL, 'Đang xử lý.'),
-                (4, s.closed_at, 'staff', 'in_progress', 'resolved', NULL, 'Đã xử lý xong.'),
-                (5, s.closed_at, 'staff', 'received', 'rejected', 'not_competent',
-                 'Không thuộc thẩm quyền hoặc đã được xử lý trước đó.'),
-                (6, s.first_close, 'staff', 'in_progress', 'resolved', NULL, 'Đã xử lý xong.'),
-                (7, s.reopen_at, 'citizen', 'resolved', 'received', 'not_fixed',
-                 'Vẫn chưa được xử lý, đề nghị kiểm tra lại.')
-             ) AS e(step, at, actor, from_status, to_status, reason, comment)
-             WHERE e.step = 1
-                OR (e.step IN (11, 12) AND s.transferred)
-                OR (e.step = 2 AND (s.status IN ('acknowledged', 'in_progress', 'resolved')
-                                    OR s.reopened))
-                OR (e.step = 3 AND (s.status IN ('in_progress', 'resolved') OR s.reopened))
-                OR (e.step = 4 AND s.status = 'resolved')
-                OR (e.step = 5 AND s.status = 'rejected')
-                OR (e.step IN (6, 7) AND s.reopened)
-             ORDER BY s.id, e.at, e.step
-            """
-        ),
-        params,
-    )
-    conn.execute(
-        text(
-            f"""
-            INSERT INTO ratings (report_id, satisfied, stars, comment, created_at)
-            SELECT r.id, x.satisfied,
-                   CASE WHEN x.satisfied THEN 4 + (r.id % 2) ELSE 1 + (r.id % 3) END,
-                   CASE WHEN x.satisfied THEN 'Cảm ơn, xử lý nhanh.'
-                        ELSE 'Xử lý chậm, chưa triệt để.' END,
-                   least(r.closed_at + make_interval(hours => (1 + r.id % 72)::int),
-                         :now - interval '1 second')
-              FROM reports r
-             CROSS JOIN LATERAL (
-               SELECT {_chance(4)} < CASE WHEN r.closed_at <= r.deadline_at THEN 0.70
-                                          ELSE 0.35 END AS satisfied) x
-             WHERE r.id > :first AND r.source = 'demo' AND r.status = 'resolved'
-               AND {_chance(3)} < 0.45
-            """
-        ),
-        params,
-    )
+    for sql in (TRANSFERS_SQL, REOPENINGS_SQL, EVENTS_SQL, RATINGS_SQL):
+        conn.execute(text(sql), params)
+
+
+TRANSFERS_SQL = f"""
+    UPDATE reports r
+       SET deadline_at = gs_deadline(r.created_at + interval '10 minutes', r.category_id),
+           updated_at = greatest(r.updated_at, r.created_at + interval '10 minutes'),
+           version = r.version + 2
+     WHERE r.id > :first AND r.source = 'demo' AND {TRANSFERRED}
+"""
+REOPENINGS_SQL = f"""
+    UPDATE reports r
+       SET reopened = true, updated_at = {REOPEN_AT},
+           deadline_at = gs_deadline({REOPEN_AT}, r.category_id),
+           version = r.version + 4
+      FROM reports r0 {MILESTONES.format(r="r0")}
+     WHERE r0.id = r.id AND r.id > :first AND r.source = 'demo' AND {REOPENED}
+"""
+STEPS_SQL = f"""
+    SELECT r.id, r.unit_id, r.status, r.created_at, r.closed_at, a.ack_at, w.work_at,
+           r.reopened, {TRANSFERRED} AS transferred, {WARD_COMMITTEE} AS ward_unit,
+           {FIRST_CLOSE} AS first_close, {REOPEN_AT} AS reopen_at
+      FROM reports r
+      {MILESTONES.format(r="r")}
+     WHERE r.id > :first AND r.source = 'demo'
+"""
+TRANSFER_AT = "s.created_at + interval '10 minutes'"
+EVENTS_SQL = f"""
+    INSERT INTO report_events (report_id, at, actor, from_status, to_status, unit_id,
+                               reason, public_comment)
+    SELECT s.id, e.at, e.actor, e.from_status, e.to_status,
+           CASE WHEN e.step IN (1, 11) AND s.transferred THEN s.ward_unit
+                ELSE s.unit_id END,
+           e.reason, e.comment
+      FROM ({STEPS_SQL}) s
+     CROSS JOIN LATERAL (VALUES
+        (1, s.created_at, 'citizen', NULL, 'received', NULL, NULL),
+        (11, {TRANSFER_AT}, 'staff', 'received', 'transferred', 'not_competent',
+         'Chuyển đơn vị có thẩm quyền xử lý.'),
+        (12, {TRANSFER_AT}, 'system', 'transferred', 'received', NULL, NULL),
+        (2, s.ack_at, 'staff', 'received', 'acknowledged', NULL,
+         'Đã tiếp nhận, đang kiểm tra hiện trường.'),
+        (3, s.work_at, 'staff', 'acknowledged', 'in_progress', NULL, 'Đang xử lý.'),
+        (4, s.closed_at, 'staff', 'in_progress', 'resolved', NULL, 'Đã xử lý xong.'),
+        (5, s.closed_at, 'staff', 'received', 'rejected', 'not_competent',
+         'Không thuộc thẩm quyền hoặc đã được xử lý trước đó.'),
+        (6, s.first_close, 'staff', 'in_progress', 'resolved', NULL, 'Đã xử lý xong.'),
+        (7, s.reopen_at, 'citizen', 'resolved', 'received', 'not_fixed',
+         'Vẫn chưa được xử lý, đề nghị kiểm tra lại.')
+     ) AS e(step, at, actor, from_status, to_status, reason, comment)
+     WHERE e.step = 1
+        OR (e.step IN (11, 12) AND s.transferred)
+        OR (e.step = 2 AND (s.status IN ('acknowledged', 'in_progress', 'resolved')
+                            OR s.reopened))
+        OR (e.step = 3 AND (s.status IN ('in_progress', 'resolved') OR s.reopened))
+        OR (e.step = 4 AND s.status = 'resolved')
+        OR (e.step = 5 AND s.status = 'rejected')
+        OR (e.step IN (6, 7) AND s.reopened)
+     ORDER BY s.id, e.at, e.step
+"""
+RATINGS_SQL = f"""
+    INSERT INTO ratings (report_id, satisfied, stars, comment, created_at)
+    SELECT r.id, x.satisfied,
+           CASE WHEN x.satisfied THEN 4 + (r.id % 2) ELSE 1 + (r.id % 3) END,
+           CASE WHEN x.satisfied THEN 'Cảm ơn, xử lý nhanh.'
+                ELSE 'Xử lý chậm, chưa triệt để.' END,
+           least(r.closed_at + make_interval(hours => (1 + r.id % 72)::int),
+                 :now - interval '1 second')
+      FROM reports r
+     CROSS JOIN LATERAL (
+       SELECT {_chance(4)} < CASE WHEN r.closed_at <= r.deadline_at THEN 0.70
+                                  ELSE 0.35 END AS satisfied) x
+     WHERE r.id > :first AND r.source = 'demo' AND r.status = 'resolved'
+       AND {_chance(3)} < 0.45
+"""

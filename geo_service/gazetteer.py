@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service.errors import ApiError
+from geo_service.errors import Invalid, field_message
+from geo_service.i18n import N_
 from geo_service.profile import Gazetteer
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -190,22 +191,23 @@ async def resolve(
     padded = f" {normalise(address, rules.abbreviations)} "
     hits = (await conn.execute(RESOLVE_SQL, {"address": padded})).all()
     if not hits:
-        raise ApiError(
-            400,
-            f"{field}: no ward name recognised in {address!r}; "
-            "name the ward (today's or its pre-2025 name) or send lat and long",
-            field,
+        message = N_(
+            "no ward name recognised in {address!r}; name the ward (today's or its former "
+            "name) or send lat and long",
+            address=address,
         )
+        raise Invalid(field_message(field, message), field)
     best = min((not h.typed, h.former, -h.length) for h in hits)
     top = [h for h in hits if (not h.typed, h.former, -h.length) == best]
     wards = {h.ward_code: h for h in top}
     if len(wards) > 1:
         names = ", ".join(sorted(h.full_name for h in wards.values()))
-        raise ApiError(
-            400,
-            f"{field}: {top[0].name!r} is ambiguous, it is now part of several wards "
-            f"({names}); name today's ward or send lat and long",
-            field,
+        message = N_(
+            "{name!r} is ambiguous, it is now part of several wards ({wards}); name today's "
+            "ward or send lat and long",
+            name=top[0].name,
+            wards=names,
         )
+        raise Invalid(field_message(field, message), field)
     (hit,) = wards.values()
     return Place(hit.ward_code, hit.full_name, hit.name, float(hit.lat), float(hit.lon))

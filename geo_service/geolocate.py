@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boundaries import sets
-from geo_service.errors import ApiError, Invalid, NotFound
+from geo_service.errors import Invalid, NotFound
 from geo_service.i18n import N_, Message
 
 LOCATE_SQL = text(
@@ -62,7 +62,8 @@ class SetChoice:
 
     ward_set: int | None = None
     city_set: int | None = None
-    label: str = ""  # "on 2020-01-01" or "in set X", for messages
+    day: dt.date | None = None  # the question's, for messages
+    set_name: str | None = None
 
     @property
     def history(self) -> bool:
@@ -89,13 +90,13 @@ async def choose_sets(conn: AsyncConnection, at: dt.date | None, set_name: str |
             )
         ward_id = ward.id
         city = await conn.run_sync(lambda c: sets.city_for(c, ward_id))
-        return SetChoice(ward_id, city.id if city else None, f"set {set_name}")
+        return SetChoice(ward_id, city.id if city else None, set_name=set_name)
     if at is not None:
         ward = await conn.run_sync(lambda c: sets.valid_on(c, "ward", at))
         if ward is None:
             raise NotFound(N_("no ward boundary set is valid on {day}", day=at.isoformat()), "at")
         city = await conn.run_sync(lambda c: sets.valid_on(c, "city", at))
-        return SetChoice(ward.id, city.id if city else None, f"on {at.isoformat()}")
+        return SetChoice(ward.id, city.id if city else None, day=at)
     return ACTIVE
 
 
@@ -104,35 +105,38 @@ class Refusal:
     """Why a point has no ward: outside the city limit, or in a gap wider than the snap."""
 
     in_city: bool
-    label: str = ""
+    day: dt.date | None = None
+    set_name: str | None = None
 
     def message(self, lat: float, lon: float, city: str, snap_m: float) -> Message:
         where = f"({lat:.6f}, {lon:.6f})"
-        if not self.in_city and self.label:
+        if not self.in_city and self.day:
             return N_(
-                "the point {where} is outside the city limit of {city} ({label})",
+                "the point {where} was outside the city limit of {city} on {day}",
                 where=where,
                 city=city,
-                label=self.label,
+                day=self.day.isoformat(),
+            )
+        if not self.in_city and self.set_name:
+            return N_(
+                "the point {where} is outside the city limit of {city} that goes with {name}",
+                where=where,
+                city=city,
+                name=self.set_name,
             )
         if not self.in_city:
             return N_(
                 "the point {where} is outside the city limit of {city}", where=where, city=city
             )
         return N_(
-            "the point {where} is not in any ward of {city} nor within {snap} m of one",
+            "the point {where} is not in any ward of {city} nor within {snap:g} m of one",
             where=where,
             city=city,
-            snap=f"{snap_m:g}",
+            snap=snap_m,
         )
 
-    def invalid(self, lat: float, lon: float, city: str, snap_m: float) -> Invalid:
+    def error(self, lat: float, lon: float, city: str, snap_m: float) -> Invalid:
         return Invalid(self.message(lat, lon, city, snap_m), "lat")
-
-    def error(self, lat: float, lon: float, city: str, snap_m: float) -> ApiError:
-        """The same refusal for the callers still on ApiError (report creation)."""
-        field = "lat" if not self.in_city else None
-        return ApiError(422, str(self.message(lat, lon, city, snap_m)), field)
 
 
 async def locate_json(
@@ -160,5 +164,5 @@ async def locate_json(
         )
     ).one()
     if row.body is None:
-        return Refusal(in_city=bool(row.in_city), label=choice.label)
+        return Refusal(bool(row.in_city), choice.day, choice.set_name)
     return str(row.body)

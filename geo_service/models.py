@@ -36,11 +36,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-STATUSES = ("received", "acknowledged", "in_progress", "resolved", "rejected", "transferred")
-PRIORITIES = ("low", "normal", "high", "urgent")
+from geo_service.auth import ROLES
+from geo_service.report_query.predicates import OPEN_INDEX_PREDICATE
+from geo_service.report_query.vocab import (
+    CHANNELS,
+    EVENT_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    sql_in,
+)
+
 LEVELS = ("ward", "city")
-ROLES = ("citizen", "unit_staff", "unit_manager", "planner", "admin")
-OPEN_PREDICATE = "status IN ('received', 'acknowledged', 'in_progress') AND duplicate_of IS NULL"
 
 
 class Base(DeclarativeBase):
@@ -193,7 +199,7 @@ class RoutingRule(Base):
     __tablename__ = "routing_rules"
     __table_args__ = (
         CheckConstraint(
-            f"priority IS NULL OR priority IN {PRIORITIES!r}", name="routing_rules_priority"
+            "priority IS NULL OR " + sql_in("priority", PRIORITIES), name="routing_rules_priority"
         ),
         CheckConstraint("ward_code IS NULL OR area IS NULL", name="routing_rules_ward_or_area"),
     )
@@ -219,8 +225,9 @@ class RoutingRule(Base):
 class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
-        CheckConstraint(f"status IN {STATUSES!r}", name="reports_status"),
-        CheckConstraint(f"priority IN {PRIORITIES!r}", name="reports_priority"),
+        CheckConstraint(sql_in("status", STATUSES), name="reports_status"),
+        CheckConstraint(sql_in("priority", PRIORITIES), name="reports_priority"),
+        CheckConstraint(sql_in("channel", CHANNELS), name="reports_channel"),
         CheckConstraint(  # migration 0006; the queue's date filter relies on it
             "duplicate_of IS NOT NULL OR deadline_at >= created_at",
             name="reports_deadline_after_created",
@@ -235,7 +242,7 @@ class Report(Base):
             "unit_id",
             "deadline_at",
             "id",
-            postgresql_where=text(f"{OPEN_PREDICATE}"),
+            postgresql_where=text(OPEN_INDEX_PREDICATE),
         ),
         Index(
             "reports_unit_counts",
@@ -253,7 +260,7 @@ class Report(Base):
             "reports_open_geom",
             "geom",
             postgresql_using="gist",
-            postgresql_where=text(f"{OPEN_PREDICATE}"),
+            postgresql_where=text(OPEN_INDEX_PREDICATE),
         ),
         Index(
             "reports_description_trgm",
@@ -294,6 +301,7 @@ class Report(Base):
     reporter_phone: Mapped[str | None] = mapped_column(Text)
     reporter_email: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text, server_default="api")
+    channel: Mapped[str] = mapped_column(Text, server_default="web")
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     # Open311: answers to the category's extra questions, a linked photo, the client's key.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
@@ -330,6 +338,10 @@ class ReportEvent(Base):
     """Append-only history of a report: what the public timeline and the figures are made of."""
 
     __tablename__ = "report_events"
+    __table_args__ = (
+        CheckConstraint(sql_in("to_status", EVENT_STATUSES), name="report_events_to_status"),
+        CheckConstraint(sql_in("from_status", EVENT_STATUSES), name="report_events_from_status"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)

@@ -19,7 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from geo_service.config import Settings
-from geo_service.errors import ApiError
+from geo_service.errors import (
+    DomainError,
+    Invalid,
+    TooLarge,
+    Unsupported,
+    field_message,
+)
+from geo_service.i18n import N_
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 
@@ -77,37 +84,40 @@ def process_photo(
     max_pixels: int,
     max_side: int,
 ) -> StoredPhoto:
-    """Check, resize, strip and store one uploaded photo; raise ApiError naming ``field``."""
+    """Check, resize, strip and store one uploaded photo; refuse it naming ``field``."""
     if len(data) > max_bytes:
-        raise ApiError(413, f"{field} is {len(data):,} bytes; the limit is {max_bytes:,}", field)
+        message = N_("is {size:,} bytes; the limit is {limit:,}", size=len(data), limit=max_bytes)
+        raise TooLarge(field_message(field, message), field)
     if not data:
-        raise ApiError(422, f"{field} is empty", field)
+        raise Invalid(field_message(field, N_("is empty")), field)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
             if probe.format not in ACCEPTED_FORMATS:
-                raise ApiError(
-                    415, f"{field} is {probe.format}; send JPEG, PNG, WebP or GIF", field
-                )
+                message = N_("is {kind}; send JPEG, PNG, WebP or GIF", kind=probe.format)
+                raise Unsupported(field_message(field, message), field)
             if probe.width * probe.height > max_pixels:
-                raise ApiError(
-                    413,
-                    f"{field} has {probe.width}x{probe.height} pixels; the limit is "
-                    f"{max_pixels:,} pixels",
-                    field,
+                message = N_(
+                    "has {width}x{height} pixels; the limit is {limit:,} pixels",
+                    width=probe.width,
+                    height=probe.height,
+                    limit=max_pixels,
                 )
+                raise TooLarge(field_message(field, message), field)
             probe.verify()
             original = Image.open(io.BytesIO(data))
             gps = exif_gps(original)
             image: Image.Image = ImageOps.exif_transpose(original)
             image.load()
-    except ApiError:
+    except DomainError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ApiError(415, f"{field} is not an image we can read", field) from None
+        message = N_("is not an image we can read")
+        raise Unsupported(field_message(field, message), field) from None
     except (OSError, SyntaxError, ValueError):
-        raise ApiError(415, f"{field} is a damaged or truncated image", field) from None
+        message = N_("is a damaged or truncated image")
+        raise Unsupported(field_message(field, message), field) from None
 
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     if image.mode not in ("RGB", "L"):

@@ -16,9 +16,10 @@ from geo_service.i18n import N_
 
 def _lookup(conn: Connection, table: str, code: str) -> int:
     found = conn.execute(text(f"SELECT id FROM {table} WHERE code = :c"), {"c": code}).scalar()
+    if found is None and table == "categories":
+        raise NotFound(N_("no category with code {code!r}", code=code), "category")
     if found is None:
-        kind = table[:-1].replace("ie", "y")
-        raise NotFound(N_("no {kind} with code {code!r}", kind=kind, code=code), kind)
+        raise NotFound(N_("no unit with code {code!r}", code=code), "unit")
     return int(found)
 
 

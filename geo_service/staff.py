@@ -9,17 +9,27 @@ exactly like a report that does not exist.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.auth import User
-from geo_service.errors import ApiError
-from geo_service.queue import OVERDUE_SQL, Scope
-from geo_service.reports import Priority
-from geo_service.workflow import ALLOWED, REJECT_REASONS, TRANSFER_REASONS
+from geo_service.errors import Conflict, Invalid, NotFound, field_message
+from geo_service.i18n import DEFAULT_LANG, N_, gettext, render
+from geo_service.report_query import PRIORITIES, Priority, Scope, Target
+from geo_service.report_query.projections import FIELDS, FROM_SQL, PHOTOS_SQL
+from geo_service.workflow import (
+    ALLOWED,
+    REJECT_REASONS,
+    TRANSFER_REASONS,
+    Event,
+    changed_meanwhile,
+    check_version,
+    load_report,
+    write_events,
+)
 
 STAFF_ROLES = ("unit_staff", "unit_manager", "planner", "admin")
 WRITE_ROLES = ("unit_staff", "unit_manager", "admin")
@@ -31,32 +41,26 @@ def scope_of(user: User) -> Scope:
     return Scope(None if user.sees_all else (user.unit_id or -1))
 
 
-PHOTOS = """coalesce((SELECT json_agg('/media/photos/' || p.file_name ORDER BY p.id)
-                        FROM report_photos p WHERE {where}), '[]'::json)"""
-
+# Everything an official needs to handle a report. Only officials of its unit (and planners,
+# admins) read this: it holds the reporter's contact details and the internal notes.
+DETAIL_FIELDS = (
+    "id", "version", "category", "category_name", "category_name_en", "description",
+    "address", "lat", "lon", "location_source", "status", "priority", "channel", "ward_code",
+    "ward_name", "boundary_set", "created_at", "updated_at", "deadline_at", "closed_at",
+    "overdue", "reopened", "plus_ones", "duplicate_of", "photos",
+)  # fmt: skip
 DETAIL_SQL = f"""
     SELECT r.status, r.duplicate_of, r.unit_id, r.category_id, CAST(json_build_object(
-      'id', r.id, 'version', r.version,
-      'category', c.code, 'category_name', c.name, 'category_name_en', c.name_en,
-      'description', r.description, 'address', r.address,
-      'lat', round(ST_Y(r.geom)::numeric, 6), 'lon', round(ST_X(r.geom)::numeric, 6),
-      'location_source', r.location_source, 'snapped_m', r.snapped_m,
-      'status', r.status, 'priority', r.priority,
-      'ward_code', r.ward_code, 'ward_name', a.name, 'boundary_set', b.name,
+      {", ".join(f"'{n}', {FIELDS[n]}" for n in DETAIL_FIELDS)},
+      'snapped_m', r.snapped_m, 'source', r.source,
       'unit', json_build_object('id', u.id, 'code', u.code, 'name', u.name),
       'assignee', (SELECT json_build_object('id', s.id, 'username', s.username,
                                             'display_name', s.display_name)
                      FROM users s WHERE s.id = r.assignee_id),
-      'created_at', r.created_at, 'updated_at', r.updated_at,
-      'deadline_at', r.deadline_at, 'closed_at', r.closed_at,
-      'overdue', {OVERDUE_SQL}, 'reopened', r.reopened, 'plus_ones', r.plus_ones,
-      'duplicate_of', r.duplicate_of,
       'duplicates', coalesce((SELECT json_agg(d.id ORDER BY d.id) FROM reports d
                                WHERE d.duplicate_of = r.id), '[]'::json),
       'reporter', json_build_object('name', r.reporter_name, 'phone', r.reporter_phone,
                                     'email', r.reporter_email),
-      'source', r.source,
-      'photos', {PHOTOS.format(where="p.report_id = r.id AND p.event_id IS NULL")},
       'rating', (SELECT json_build_object('satisfied', g.satisfied, 'stars', g.stars,
                                           'comment', g.comment, 'created_at', g.created_at)
                    FROM ratings g WHERE g.report_id = r.id),
@@ -66,17 +70,13 @@ DETAIL_SQL = f"""
                  'by', e.actor, 'user', s.display_name, 'username', s.username,
                  'reason', e.reason, 'public_comment', e.public_comment,
                  'internal_note', e.internal_note, 'unit_code', eu.code, 'unit_name', eu.name,
-                 'photos', {PHOTOS.format(where="p.event_id = e.id")})
+                 'photos', {PHOTOS_SQL.format(where="p.event_id = e.id")})
                ORDER BY e.at, e.id)
           FROM report_events e
           LEFT JOIN users s ON s.id = e.user_id
           LEFT JOIN units eu ON eu.id = e.unit_id
          WHERE e.report_id = r.id), '[]'::json)) AS text) AS body
-      FROM reports r
-      JOIN categories c ON c.id = r.category_id
-      JOIN units u ON u.id = r.unit_id
-      JOIN boundary_sets b ON b.id = r.boundary_set_id
-      LEFT JOIN areas a ON a.set_id = r.boundary_set_id AND a.code = r.ward_code
+    {FROM_SQL}
      WHERE r.id = :id AND {Scope.SQL}
 """
 
@@ -97,43 +97,52 @@ TEMPLATES_SQL = """
 """
 
 
-async def report_detail(conn: AsyncConnection, report_id: int, scope: Scope) -> dict[str, Any]:
+async def report_detail(
+    conn: AsyncConnection, report_id: int, scope: Scope, lang: str
+) -> dict[str, Any]:
     row = (await conn.execute(text(DETAIL_SQL), {"id": report_id, **scope.params})).first()
     if row is None:
-        raise ApiError(404, f"no report with id {report_id}", "id")
+        raise NotFound(N_("no report with id {id}", id=report_id), "id")
     body: dict[str, Any] = json.loads(row.body)
     body["allowed"] = [] if row.duplicate_of else list(ALLOWED.get(row.status, ()))
-    body["reasons"] = {"rejected": REJECT_REASONS, "transferred": TRANSFER_REASONS}
-    body["templates"] = json.loads(
-        (
-            await conn.execute(
-                text(TEMPLATES_SQL),
-                {"unit": row.unit_id, "category": row.category_id, "status": None},
-            )
-        ).scalar_one()
-    )
+    body["reasons"] = {
+        to: {code: render(label, lang) for code, label in reasons.items()}
+        for to, reasons in (("rejected", REJECT_REASONS), ("transferred", TRANSFER_REASONS))
+    }
+    body["templates"] = await _templates(conn, unit=row.unit_id, category=row.category_id)
     return body
+
+
+async def _templates(
+    conn: AsyncConnection, *, unit: int | None, category: int | None, status: str | None = None
+) -> list[dict[str, Any]]:
+    params = {"unit": unit, "category": category, "status": status}
+    out: list[dict[str, Any]] = json.loads(
+        (await conn.execute(text(TEMPLATES_SQL), params)).scalar_one()
+    )
+    return out
+
+
+async def category_id(conn: AsyncConnection, code: str) -> int:
+    found = (
+        await conn.execute(text("SELECT id FROM categories WHERE code = :c"), {"c": code})
+    ).scalar()
+    if found is None:
+        message = N_("{code!r} is not a known category", code=code)
+        raise Invalid(field_message("category", message), "category")
+    return int(found)
 
 
 async def templates(
     conn: AsyncConnection, scope: Scope, *, category: str | None, status: str | None
 ) -> list[dict[str, Any]]:
-    category_id = None
-    if category is not None:
-        category_id = (
-            await conn.execute(text("SELECT id FROM categories WHERE code = :c"), {"c": category})
-        ).scalar()
-        if category_id is None:
-            raise ApiError(422, f"category {category!r} is not a known category", "category")
-    out: list[dict[str, Any]] = json.loads(
-        (
-            await conn.execute(
-                text(TEMPLATES_SQL),
-                {"unit": scope.unit_id, "category": category_id, "status": status},
-            )
-        ).scalar_one()
-    )
-    return out
+    category_id_ = await category_id(conn, category) if category is not None else None
+    return await _templates(conn, unit=scope.unit_id, category=category_id_, status=status)
+
+
+# A change of priority or assignee is noted in the report's internal history, which the
+# city's officials read: in the city's language.
+NOTE_LANG = DEFAULT_LANG
 
 
 class ReportPatch(BaseModel):
@@ -152,106 +161,81 @@ class ReportPatch(BaseModel):
     ) = None
 
 
+async def _official_name(conn: AsyncConnection, user_id: int, unit_id: int) -> str:
+    name = (
+        await conn.execute(
+            text(
+                "SELECT display_name FROM users WHERE id = :id AND active"
+                " AND unit_id = :unit AND role IN ('unit_staff', 'unit_manager')"
+            ),
+            {"id": user_id, "unit": unit_id},
+        )
+    ).scalar()
+    if name is None:
+        message = N_("user {id} is not an official of this unit", id=user_id)
+        raise Invalid(field_message("assignee", message), "assignee")
+    return str(name)
+
+
+async def _patch_changes(
+    conn: AsyncConnection, report: Any, priority: str, assignee: int | None
+) -> list[str]:
+    """What the patch changes, in words for the report's internal history."""
+    changes = []
+    if priority != report.priority:
+        changes.append(
+            gettext(NOTE_LANG, "priority {old} → {new}", old=report.priority, new=priority)
+        )
+    if assignee != report.assignee_id:
+        if assignee is None:
+            changes.append(gettext(NOTE_LANG, "unassigned"))
+        else:
+            name = await _official_name(conn, assignee, report.unit_id)
+            changes.append(gettext(NOTE_LANG, "assigned to {name}", name=name))
+    return changes
+
+
+PATCH_SQL = f"""
+    UPDATE reports r SET priority = :priority, assignee_id = :assignee,
+           version = r.version + 1, updated_at = now()
+     WHERE r.id = :id AND r.version = :version AND {Scope.SQL}
+    RETURNING r.version
+"""
+
+
 async def patch_report(
     conn: AsyncConnection, report_id: int, patch: ReportPatch, user: User
 ) -> dict[str, Any]:
     """Change priority and/or assignee under the same version check as a transition, and
     record it as an event (internal: the status does not change)."""
     scope = scope_of(user)
-    report = (
-        await conn.execute(
-            text(
-                "SELECT r.id, r.status, r.version, r.unit_id, r.priority, r.assignee_id,"
-                " r.duplicate_of"
-                f" FROM reports r WHERE r.id = :id AND {Scope.SQL}"
-            ),
-            {"id": report_id, **scope.params},
-        )
-    ).first()
-    if report is None:
-        raise ApiError(404, f"no report with id {report_id}", "id")
-    if patch.version != report.version:
-        raise ApiError(
-            409,
-            f"report {report_id} was changed by someone else meanwhile (it is at version "
-            f"{report.version}, you sent {patch.version}): reload it and decide again",
-            "version",
-            extra={"version": report.version},
-        )
+    report = await load_report(conn, report_id, scope)
+    check_version(report, patch.version)
     fields = patch.model_fields_set - {"version", "internal_note"}
     if not fields:
-        raise ApiError(422, "nothing to change: send priority and/or assignee", "priority")
+        message = N_("nothing to change: send priority and/or assignee")
+        raise Invalid(message, "priority")
     priority = patch.priority if "priority" in fields else report.priority
     if priority is None:
-        raise ApiError(422, "priority: one of low, normal, high, urgent", "priority")
+        message = N_("one of {values}", values=", ".join(PRIORITIES))
+        raise Invalid(field_message("priority", message), "priority")
     assignee = patch.assignee if "assignee" in fields else report.assignee_id
-    changes = []
-    if priority != report.priority:
-        changes.append(f"priority {report.priority} → {priority}")
-    if assignee != report.assignee_id:
-        if assignee is not None:
-            name = (
-                await conn.execute(
-                    text(
-                        "SELECT display_name FROM users WHERE id = :id AND active"
-                        " AND unit_id = :unit AND role IN ('unit_staff', 'unit_manager')"
-                    ),
-                    {"id": assignee, "unit": report.unit_id},
-                )
-            ).scalar()
-            if name is None:
-                raise ApiError(
-                    422, f"assignee: user {assignee} is not an official of this unit", "assignee"
-                )
-            changes.append(f"assigned to {name}")
-        else:
-            changes.append("unassigned")
+    changes = await _patch_changes(conn, report, priority, assignee)
+    result = {"id": report_id, "version": report.version, "priority": priority}
     if not changes and not patch.internal_note:  # the same values again: nothing to record
-        return {
-            "id": report_id,
-            "version": report.version,
-            "priority": priority,
-            "assignee_id": assignee,
-        }
-    note = "; ".join(changes) or "no change"
-    if patch.internal_note:
-        note = f"{note}. {patch.internal_note}"
+        return {**result, "assignee_id": assignee}
+    params = {"id": report_id, "version": patch.version, "priority": priority}
     row = (
-        await conn.execute(
-            text(
-                f"""
-                UPDATE reports r SET priority = :priority, assignee_id = :assignee,
-                       version = r.version + 1, updated_at = now()
-                 WHERE r.id = :id AND r.version = :version AND {Scope.SQL}
-                RETURNING r.version
-                """
-            ),
-            {
-                "id": report_id,
-                "version": patch.version,
-                "priority": priority,
-                "assignee": assignee,
-                **scope.params,
-            },
-        )
+        await conn.execute(text(PATCH_SQL), {**params, "assignee": assignee, **scope.params})
     ).first()
     if row is None:
-        raise ApiError(409, f"report {report_id} was changed by someone else meanwhile", "version")
-    await conn.execute(
-        text(
-            "INSERT INTO report_events (report_id, actor, user_id, from_status, to_status,"
-            " unit_id, internal_note) VALUES (:id, 'staff', :user, :status, :status, :unit,"
-            " :note)"
-        ),
-        {
-            "id": report_id,
-            "user": user.id,
-            "status": report.status,
-            "unit": report.unit_id,
-            "note": note,
-        },
-    )
-    return {"id": report_id, "version": row.version, "priority": priority, "assignee_id": assignee}
+        raise changed_meanwhile(report_id)
+    note = "; ".join(changes) or gettext(NOTE_LANG, "no change")
+    if patch.internal_note:
+        note = f"{note}. {patch.internal_note}"
+    event = Event("staff", user.id, report.status, report.status, report.unit_id, internal=note)
+    await write_events(conn, report_id, [event])
+    return {**result, "version": row.version, "assignee_id": assignee}
 
 
 async def unit_officials(conn: AsyncConnection, unit_id: int) -> list[dict[str, Any]]:
@@ -267,7 +251,6 @@ async def unit_officials(conn: AsyncConnection, unit_id: int) -> list[dict[str, 
     return [dict(r) for r in rows.mappings()]
 
 
-TemplateStatus = Literal["acknowledged", "in_progress", "resolved", "rejected", "transferred"]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
@@ -278,7 +261,7 @@ class TemplateIn(BaseModel):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
     title: Line
     body: Body
-    status: TemplateStatus | None = None
+    status: Target | None = None
     category: str | None = Field(default=None, max_length=64)
     unit: str | None = Field(
         default=None, max_length=64, description="admins only: a unit code (none: city-wide)"
@@ -290,33 +273,14 @@ class TemplatePatch(BaseModel):
 
     title: Line | None = None
     body: Body | None = None
-    status: TemplateStatus | None = None
+    status: Target | None = None
     active: bool | None = None
 
 
 async def create_template(conn: AsyncConnection, data: TemplateIn, user: User) -> dict[str, Any]:
     """A manager adds a template for their unit; an admin for any unit or the whole city."""
-    if user.sees_all:
-        unit_id = None
-        if data.unit is not None:
-            unit_id = (
-                await conn.execute(text("SELECT id FROM units WHERE code = :c"), {"c": data.unit})
-            ).scalar()
-            if unit_id is None:
-                raise ApiError(422, f"unit: no unit {data.unit!r}", "unit")
-    else:
-        if data.unit is not None:
-            raise ApiError(422, "unit: a manager's templates are for their own unit", "unit")
-        unit_id = user.unit_id
-    category_id = None
-    if data.category is not None:
-        category_id = (
-            await conn.execute(
-                text("SELECT id FROM categories WHERE code = :c"), {"c": data.category}
-            )
-        ).scalar()
-        if category_id is None:
-            raise ApiError(422, f"category {data.category!r} is not a known category", "category")
+    unit_id = await _template_unit(conn, data, user)
+    category = await category_id(conn, data.category) if data.category is not None else None
     row = (
         await conn.execute(
             text(
@@ -327,7 +291,7 @@ async def create_template(conn: AsyncConnection, data: TemplateIn, user: User) -
             {
                 "code": data.code,
                 "unit": unit_id,
-                "category": category_id,
+                "category": category,
                 "status": data.status,
                 "title": data.title,
                 "body": data.body,
@@ -335,8 +299,26 @@ async def create_template(conn: AsyncConnection, data: TemplateIn, user: User) -
         )
     ).first()
     if row is None:
-        raise ApiError(409, f"code: a template {data.code!r} exists already here", "code")
+        message = N_("a template {code!r} exists already here", code=data.code)
+        raise Conflict(field_message("code", message), "code")
     return {"id": row.id, **data.model_dump()}
+
+
+async def _template_unit(conn: AsyncConnection, data: TemplateIn, user: User) -> int | None:
+    """A manager's templates are their unit's; an admin's any unit's, or city-wide (None)."""
+    if not user.sees_all:
+        if data.unit is not None:
+            message = N_("a manager's templates are for their own unit")
+            raise Invalid(field_message("unit", message), "unit")
+        return user.unit_id
+    if data.unit is None:
+        return None
+    unit_id = (
+        await conn.execute(text("SELECT id FROM units WHERE code = :c"), {"c": data.unit})
+    ).scalar()
+    if unit_id is None:
+        raise Invalid(field_message("unit", N_("no unit {code!r}", code=data.unit)), "unit")
+    return int(unit_id)
 
 
 async def patch_template(
@@ -346,9 +328,9 @@ async def patch_template(
     not found (404), as in every staff query."""
     changes = patch.model_dump(exclude_unset=True)
     if not changes:
-        raise ApiError(422, "nothing to change: send title, body, status or active", "title")
+        raise Invalid(N_("nothing to change: send title, body, status or active"), "title")
     if any(changes.get(k, "") is None for k in ("title", "body", "active")):
-        raise ApiError(422, "title, body and active cannot be null", "title")
+        raise Invalid(N_("title, body and active cannot be null"), "title")
     sets = ", ".join(f"{k} = :{k}" for k in changes)
     row = (
         await conn.execute(
@@ -362,5 +344,5 @@ async def patch_template(
         )
     ).first()
     if row is None:
-        raise ApiError(404, f"no template with id {template_id} that you may edit", "id")
+        raise NotFound(N_("no template with id {id} that you may edit", id=template_id), "id")
     return dict(row._mapping)

@@ -1,22 +1,21 @@
 """The public figures iHanoi publishes: reports received, resolved, open and overdue, the
 share resolved on time, the median time to resolve and how satisfied citizens were; for the
-city and per ward, unit and category, from one scan (GROUPING SETS).
+city and per ward, unit, category and channel, from one scan (GROUPING SETS).
 
-They are counted with the queue's own SQL fragments (queue.OPEN_SQL, OVERDUE_SQL,
-COUNTED_SQL), so a unit's figures and its queue's counts agree exactly: duplicates follow
+They count the reports a ReportFilter selects with the queue's own predicates
+(report_query), so a unit's figures and its queue's counts agree exactly: duplicates follow
 their master and are counted in neither.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service.errors import ApiError
-from geo_service.queue import COUNTED_SQL, OPEN_SQL, OVERDUE_SQL, STATUSES
+from geo_service.report_query import OPEN_SQL, OVERDUE_SQL, STATUSES, ReportFilter
 
 # Aggregates over reports ``r`` LEFT JOINed to their rating ``g`` (see FIGURES_FROM).
 # COUNTS_SQL can be computed by hashing; the median needs a sort, so figures() runs it
@@ -39,7 +38,23 @@ MEDIAN_SQL = """
 FIGURES_SQL = f"{COUNTS_SQL}, {MEDIAN_SQL}"
 FIGURES_FROM = "reports r LEFT JOIN ratings g ON g.report_id = r.id"
 
-BREAKDOWNS = ("ward", "unit", "category")
+# Each breakdown: the report's column it groups by.
+BREAKDOWNS: dict[str, str] = {
+    "ward": "r.ward_code",
+    "unit": "r.unit_id",
+    "category": "r.category_id",
+    "channel": "r.channel",
+}
+KEYS_SQL = ", ".join(
+    [f"GROUPING({col}) = 0 AS by_{name}" for name, col in BREAKDOWNS.items()]
+    + [f"{col} AS {name}_key" for name, col in BREAKDOWNS.items()]
+)
+NO_KEYS_SQL = ", ".join(
+    [f"false AS by_{name}" for name in BREAKDOWNS] + [f"NULL AS {name}_key" for name in BREAKDOWNS]
+)
+GROUPING_SQL = (
+    "GROUP BY GROUPING SETS ((), " + ", ".join(f"({c})" for c in BREAKDOWNS.values()) + ")"
+)
 
 
 def _shape(row: Any, median: float | None) -> dict[str, Any]:
@@ -61,129 +76,70 @@ def _shape(row: Any, median: float | None) -> dict[str, Any]:
     }
 
 
-async def _lookup(conn: AsyncConnection, sql: str, code: str, field: str) -> int | str:
-    value = (await conn.execute(text(sql), {"code": code})).scalar()
-    if value is None:
-        raise ApiError(422, f"{field}: no {field} {code!r}", field)
-    return value
+def _group_key(row: Any) -> tuple[Any, ...]:
+    return tuple(getattr(row, f"by_{n}") for n in BREAKDOWNS) + tuple(
+        getattr(row, f"{n}_key") for n in BREAKDOWNS
+    )
+
+
+async def _rows(
+    conn: AsyncConnection, f: ReportFilter, breakdowns: bool
+) -> tuple[list[Any], dict[tuple[Any, ...], Any]]:
+    """The counts per group, and the median per group (resolved reports only)."""
+    where, params = f.where()
+    keys, group_by = (KEYS_SQL, GROUPING_SQL) if breakdowns else (NO_KEYS_SQL, "")
+    counts_sql = f"SELECT {keys}, {COUNTS_SQL} FROM {FIGURES_FROM} WHERE {where} {group_by}"
+    rows = list((await conn.execute(text(counts_sql), params)).all())
+    median_sql = (
+        f"SELECT {keys}, {MEDIAN_SQL} FROM reports r"
+        f" WHERE {where} AND r.status = 'resolved' {group_by}"
+    )
+    medians = {
+        _group_key(m): m.median_hours_to_resolve
+        for m in await conn.execute(text(median_sql), params)
+    }
+    return rows, medians
 
 
 async def figures(
-    conn: AsyncConnection,
-    *,
-    ward: str | None = None,
-    unit: str | None = None,
-    category: str | None = None,
-    date_from: dt.datetime | None = None,
-    date_to: dt.datetime | None = None,
-    breakdowns: bool = True,
+    conn: AsyncConnection, f: ReportFilter, *, breakdowns: bool = True
 ) -> dict[str, Any]:
-    """Figures for reports created in [date_from, date_to) matching the filters: ``total``
-    and, with ``breakdowns``, ``by_ward``, ``by_unit`` and ``by_category``."""
-    where = [COUNTED_SQL]
-    params: dict[str, Any] = {}
-    if ward is not None:
-        await _lookup(
-            conn,
-            "SELECT a.code FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
-            " WHERE a.code = :code AND b.level = 'ward'"
-            " UNION ALL SELECT ward_code FROM reports WHERE ward_code = :code LIMIT 1",
-            ward,
-            "ward",
-        )
-        where.append("r.ward_code = :ward")
-        params["ward"] = ward
-    if unit is not None:
-        params["unit"] = await _lookup(
-            conn, "SELECT id FROM units WHERE code = :code", unit, "unit"
-        )
-        where.append("r.unit_id = :unit")
-    if category is not None:
-        params["category"] = await _lookup(
-            conn, "SELECT id FROM categories WHERE code = :code", category, "category"
-        )
-        where.append("r.category_id = :category")
-    if date_from is not None:
-        where.append("r.created_at >= :date_from")
-        params["date_from"] = date_from
-    if date_to is not None:
-        where.append("r.created_at < :date_to")
-        params["date_to"] = date_to
-    if breakdowns:
-        keys = """GROUPING(r.ward_code) = 0 AS by_ward, GROUPING(r.unit_id) = 0 AS by_unit,
-                  GROUPING(r.category_id) = 0 AS by_category,
-                  r.ward_code, r.unit_id, r.category_id"""
-        group_by = "GROUP BY GROUPING SETS ((), (r.ward_code), (r.unit_id), (r.category_id))"
-    else:
-        keys = """false AS by_ward, false AS by_unit, false AS by_category,
-                  NULL AS ward_code, NULL AS unit_id, NULL AS category_id"""
-        group_by = ""
-    rows = (
-        await conn.execute(
-            text(
-                f"""
-                SELECT {keys}, {COUNTS_SQL}
-                  FROM {FIGURES_FROM}
-                 WHERE {" AND ".join(where)}
-                 {group_by}
-                """
-            ),
-            params,
-        )
-    ).all()
-    medians = {
-        (m.by_ward, m.by_unit, m.by_category, m.ward_code, m.unit_id, m.category_id): (
-            m.median_hours_to_resolve
-        )
-        for m in await conn.execute(
-            text(
-                f"""
-                SELECT {keys}, {MEDIAN_SQL}
-                  FROM reports r
-                 WHERE {" AND ".join(where)} AND r.status = 'resolved'
-                 {group_by}
-                """
-            ),
-            params,
-        )
-    }
+    """Figures for the reports the filter selects (duplicates are never counted): ``total``
+    and, with ``breakdowns``, ``by_ward``, ``by_unit``, ``by_category`` and ``by_channel``."""
+    f = await replace(f, duplicates="exclude").resolve(conn)
+    rows, medians = await _rows(conn, f, breakdowns)
     names = await _names(conn)
-    out: dict[str, Any] = {"total": None, "by_ward": [], "by_unit": [], "by_category": []}
+    out: dict[str, Any] = {"total": None, **{f"by_{n}": [] for n in BREAKDOWNS}}
     for row in rows:
-        median = medians.get(
-            (row.by_ward, row.by_unit, row.by_category, row.ward_code, row.unit_id, row.category_id)
-        )
-        figures_ = _shape(row, median)
-        if row.by_ward:
-            ward_name = names["ward"].get(row.ward_code, row.ward_code)
-            out["by_ward"].append({"code": row.ward_code, "name": ward_name, **figures_})
-        elif row.by_unit:
-            code, name, name_en = names["unit"][row.unit_id]
-            out["by_unit"].append({"code": code, "name": name, "name_en": name_en, **figures_})
-        elif row.by_category:
-            code, name, name_en = names["category"][row.category_id]
-            out["by_category"].append({"code": code, "name": name, "name_en": name_en, **figures_})
-        else:
+        figures_ = _shape(row, medians.get(_group_key(row)))
+        name = next((n for n in BREAKDOWNS if getattr(row, f"by_{n}")), None)
+        if name is None:
             out["total"] = figures_
-    for key in ("by_ward", "by_unit", "by_category"):
-        out[key].sort(key=lambda f: (-f["received"], f["code"]))
-    if not breakdowns:
-        for key in ("by_ward", "by_unit", "by_category"):
-            del out[key]
+        else:
+            out[f"by_{name}"].append({**names[name](getattr(row, f"{name}_key")), **figures_})
+    for name in BREAKDOWNS:
+        out[f"by_{name}"].sort(key=lambda g: (-g["received"], g["code"]))
+        if not breakdowns:
+            del out[f"by_{name}"]
     return out
 
 
-async def _names(conn: AsyncConnection) -> dict[str, dict[Any, Any]]:
+async def _names(conn: AsyncConnection) -> dict[str, Any]:
+    """How each breakdown's key is shown: code and names."""
     wards = await conn.execute(
         text(
             "SELECT a.code, a.name FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
             " WHERE b.level = 'ward' ORDER BY b.active, b.valid_from"
         )
     )
+    ward = {r.code: r.name for r in wards}  # the active set's name wins (sorted last)
     units = await conn.execute(text("SELECT id, code, name, name_en FROM units"))
+    unit = {r.id: {"code": r.code, "name": r.name, "name_en": r.name_en} for r in units}
     categories = await conn.execute(text("SELECT id, code, name, name_en FROM categories"))
+    category = {r.id: {"code": r.code, "name": r.name, "name_en": r.name_en} for r in categories}
     return {
-        "ward": {r.code: r.name for r in wards},  # the active set's name wins (sorted last)
-        "unit": {r.id: (r.code, r.name, r.name_en) for r in units},
-        "category": {r.id: (r.code, r.name, r.name_en) for r in categories},
+        "ward": lambda code: {"code": code, "name": ward.get(code, code)},
+        "unit": lambda key: unit[key],
+        "category": lambda key: category[key],
+        "channel": lambda code: {"code": code},
     }

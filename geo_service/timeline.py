@@ -15,17 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.citizens import PUBLIC_REPORT_JSON
-from geo_service.errors import ApiError
+from geo_service.errors import NotFound
+from geo_service.i18n import N_
+from geo_service.report_query.projections import FROM_SQL
 
 PUBLIC_REPORT_SQL = text(
     f"""
-    SELECT {PUBLIC_REPORT_JSON} AS body
-      FROM reports r
-      JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
-      JOIN categories c ON c.id = r.category_id
-      JOIN units u ON u.id = r.unit_id
-      LEFT JOIN areas a ON a.set_id = r.boundary_set_id AND a.code = r.ward_code
-     WHERE r.id = :id
+    SELECT {PUBLIC_REPORT_JSON} AS body {FROM_SQL} WHERE r.id = :id
     """
 )
 
@@ -35,6 +31,6 @@ async def public_report(conn: AsyncConnection, report_id: int) -> dict[str, Any]
     without the token holder's ``you_are``, ``can_rate`` and ``can_reopen``."""
     body = (await conn.execute(PUBLIC_REPORT_SQL, {"id": report_id})).scalar()
     if body is None:
-        raise ApiError(404, f"no report with id {report_id}", "id")
+        raise NotFound(N_("no report with id {id}", id=report_id), "id")
     result: dict[str, Any] = json.loads(body)
     return result

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service.errors import ApiError
+from geo_service.errors import Conflict, Forbidden, Invalid, NotFound, field_message
+from geo_service.i18n import N_, Message
 from geo_service.photos import StoredPhoto
-from geo_service.queue import CLOSED_STATUSES, Scope
+from geo_service.report_query import CLOSED_STATUSES, Scope, Target
 
-Target = Literal["acknowledged", "in_progress", "resolved", "rejected", "transferred"]
 ALLOWED: dict[str, tuple[str, ...]] = {
     "received": ("acknowledged", "in_progress", "resolved", "rejected", "transferred"),
     "acknowledged": ("in_progress", "resolved", "rejected", "transferred"),
@@ -31,17 +31,17 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "resolved": (),
     "rejected": (),
 }
-REJECT_REASONS: dict[str, str] = {
-    "not_competent": "Không thuộc thẩm quyền / not our competence",
-    "not_a_problem": "Không phải vi phạm, sự cố / not a real problem",
-    "duplicate": "Trùng phản ánh khác / duplicate of another report",
-    "insufficient_information": "Không đủ thông tin / not enough information",
-    "other": "Lý do khác / other (explained in the comment)",
+REJECT_REASONS: dict[str, Message] = {
+    "not_competent": N_("Not our competence"),
+    "not_a_problem": N_("Not a real problem"),
+    "duplicate": N_("Duplicate of another report"),
+    "insufficient_information": N_("Not enough information"),
+    "other": N_("Other reason"),
 }
-TRANSFER_REASONS: dict[str, str] = {
-    "not_competent": "Không thuộc thẩm quyền / not our competence",
-    "wrong_area": "Ngoài địa bàn / outside our area",
-    "other": "Lý do khác / other (explained in the comment)",
+TRANSFER_REASONS: dict[str, Message] = {
+    "not_competent": REJECT_REASONS["not_competent"],
+    "wrong_area": N_("Outside the unit's area"),
+    "other": REJECT_REASONS["other"],
 }
 REOPEN_REASON = "not_fixed"
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -104,10 +104,74 @@ class _Change:
     reopened: bool = False
 
 
+@dataclass(frozen=True)
+class Event:
+    """One line of a report's history."""
+
+    actor: str
+    user_id: int | None
+    from_status: str | None
+    to_status: str
+    unit_id: int | None
+    reason: str | None = None
+    public: str | None = None
+    internal: str | None = None
+
+
+REPORT_SQL = """
+    SELECT r.id, r.status, r.version, r.unit_id, r.category_id, r.duplicate_of, r.priority,
+           r.assignee_id
+      FROM reports r WHERE r.id = :id AND {scope}
+"""
+
+
+async def load_report(conn: AsyncConnection, report_id: int, scope: Scope) -> Any:
+    """The report's state as an official may change it, or NotFound: another unit's report
+    is as unknown as a report that does not exist."""
+    row = (
+        await conn.execute(
+            text(REPORT_SQL.format(scope=Scope.SQL)), {"id": report_id, **scope.params}
+        )
+    ).first()
+    if row is None:
+        raise NotFound(N_("no report with id {id}", id=report_id), "id")
+    return row
+
+
+def check_version(report: Any, sent: int) -> None:
+    """Of two officials changing the same report at once, the second is told, not overruled."""
+    if sent != report.version:
+        raise Conflict(
+            N_(
+                "report {id} was changed by someone else meanwhile (it is at version "
+                "{version}, you sent {sent}): reload it and decide again",
+                id=report.id,
+                version=report.version,
+                sent=sent,
+            ),
+            "version",
+            context={"version": report.version, "status": report.status},
+        )
+
+
+def changed_meanwhile(report_id: int) -> Conflict:
+    """Someone's change committed between our read and our write."""
+    message = N_(
+        "report {id} was changed by someone else meanwhile: reload it and decide again",
+        id=report_id,
+    )
+    return Conflict(message, "version")
+
+
 def _refuse_extra(change: TransitionIn, *fields: str) -> None:
     for name in fields:
         if getattr(change, name) is not None:
-            raise ApiError(422, f"{name}: not used when the report goes to {change.to}", name)
+            message = N_("not used when the report goes to {to}", to=change.to)
+            raise Invalid(field_message(name, message), name)
+
+
+def _invalid(field: str, message: Message) -> Invalid:
+    return Invalid(field_message(field, message), field)
 
 
 async def _template_text(conn: AsyncConnection, template_id: int, report: Any, to: str) -> str:
@@ -124,11 +188,8 @@ async def _template_text(conn: AsyncConnection, template_id: int, report: Any, t
         )
     ).first()
     if row is None:
-        raise ApiError(
-            422,
-            f"template: no template {template_id} for this unit, category and status",
-            "template",
-        )
+        message = N_("no template {id} for this unit, category and status", id=template_id)
+        raise _invalid("template", message)
     return str(row.body)
 
 
@@ -148,12 +209,97 @@ async def _master(conn: AsyncConnection, report_id: int, master_id: int, scope: 
         )
     ).first()
     if row is None:
-        raise ApiError(422, f"duplicate_of: no report with id {master_id}", "duplicate_of")
+        raise _invalid("duplicate_of", N_("no report with id {id}", id=master_id))
     if row.id == report_id:
-        raise ApiError(
-            422, "duplicate_of: a report cannot be a duplicate of itself", "duplicate_of"
-        )
+        raise _invalid("duplicate_of", N_("a report cannot be a duplicate of itself"))
     return row
+
+
+def _check_allowed(report: Any, to: str) -> None:
+    """A duplicate follows its master; otherwise the status must allow the step."""
+    if report.duplicate_of is not None:
+        raise Conflict(
+            N_(
+                "report {id} is a duplicate of report {master} and follows its status: "
+                "change report {master} instead",
+                id=report.id,
+                master=report.duplicate_of,
+            ),
+            "to",
+            context={"allowed": [], "duplicate_of": report.duplicate_of},
+        )
+    allowed = ALLOWED.get(report.status, ())
+    if to not in allowed:
+        listed: Message | str = ", ".join(allowed) if allowed else N_("none: the report is closed")
+        raise Conflict(
+            N_(
+                "a report that is {status} cannot go to {to}; allowed: {listed}",
+                status=report.status,
+                to=to,
+                listed=listed,
+            ),
+            "to",
+            context={"allowed": list(allowed), "status": report.status},
+        )
+
+
+def _require_reason(change: TransitionIn, reasons: dict[str, Any]) -> None:
+    if change.reason not in reasons:
+        message = N_(
+            "required for {to}, one of {reasons}", to=change.to, reasons=", ".join(reasons)
+        )
+        raise _invalid("reason", message)
+
+
+async def _rejection(
+    conn: AsyncConnection, report_id: int, change: TransitionIn, scope: Scope
+) -> _Change:
+    _refuse_extra(change, "unit")
+    _require_reason(change, REJECT_REASONS)
+    if change.reason != "duplicate":
+        _refuse_extra(change, "duplicate_of")
+        return _Change(status="rejected", closed=True)
+    if change.duplicate_of is None:
+        raise _invalid("duplicate_of", N_("required when the reason is duplicate"))
+    master = await _master(conn, report_id, change.duplicate_of, scope)
+    return _Change(status=master.status, closed=master.status in CLOSED_STATUSES, master=master.id)
+
+
+async def _transfer(
+    conn: AsyncConnection, report: Any, change: TransitionIn, restart_deadline: bool
+) -> _Change:
+    _refuse_extra(change, "duplicate_of")
+    _require_reason(change, TRANSFER_REASONS)
+    if not change.unit:
+        raise _invalid("unit", N_("required for transferred (the new unit's code)"))
+    unit_id = (
+        await conn.execute(
+            text("SELECT id FROM units WHERE code = :code AND active"), {"code": change.unit}
+        )
+    ).scalar()
+    if unit_id is None:
+        raise _invalid("unit", N_("no active unit {code!r}", code=change.unit))
+    if unit_id == report.unit_id:
+        raise _invalid("unit", N_("the report is already with this unit"))
+    return _Change(
+        status="received", closed=False, unit_id=unit_id, restart_deadline=restart_deadline
+    )
+
+
+async def _plan(
+    conn: AsyncConnection,
+    report: Any,
+    change: TransitionIn,
+    scope: Scope,
+    transfer_restarts_deadline: bool,
+) -> _Change:
+    """What the report becomes: checked reasons, the master of a duplicate, a new unit."""
+    if change.to == "rejected":
+        return await _rejection(conn, report.id, change, scope)
+    if change.to == "transferred":
+        return await _transfer(conn, report, change, transfer_restarts_deadline)
+    _refuse_extra(change, "reason", "unit", "duplicate_of")
+    return _Change(status=change.to, closed=change.to in CLOSED_STATUSES)
 
 
 async def transition(
@@ -165,125 +311,33 @@ async def transition(
     transfer_restarts_deadline: bool,
     photos: list[StoredPhoto] | None = None,
 ) -> TransitionOut:
-    """Apply an official's status change, or raise ApiError (404 unknown or out of scope,
-    409 stale version or illegal transition, 422 a missing reason or a bad field)."""
-    report = (
-        await conn.execute(
-            text(
-                f"SELECT r.id, r.status, r.version, r.unit_id, r.category_id, r.duplicate_of"
-                f" FROM reports r WHERE r.id = :id AND {Scope.SQL}"
-            ),
-            {"id": report_id, **actor.scope.params},
-        )
-    ).first()
-    if report is None:
-        raise ApiError(404, f"no report with id {report_id}", "id")
-    if change.version != report.version:
-        raise ApiError(
-            409,
-            f"report {report_id} was changed by someone else meanwhile (it is at version "
-            f"{report.version}, you sent {change.version}): reload it and decide again",
-            "version",
-            extra={"version": report.version, "status": report.status},
-        )
-    if report.duplicate_of is not None:
-        raise ApiError(
-            409,
-            f"report {report_id} is a duplicate of report {report.duplicate_of} and follows "
-            f"its status: change report {report.duplicate_of} instead",
-            "to",
-            extra={"allowed": [], "duplicate_of": report.duplicate_of},
-        )
-    allowed = ALLOWED.get(report.status, ())
-    if change.to not in allowed:
-        listed = ", ".join(allowed) if allowed else "none: the report is closed"
-        raise ApiError(
-            409,
-            f"a report that is {report.status} cannot go to {change.to}; allowed: {listed}",
-            "to",
-            extra={"allowed": list(allowed), "status": report.status},
-        )
-
-    plan = _Change(status=change.to, closed=change.to in CLOSED_STATUSES)
-    reason = change.reason
-    if change.to == "rejected":
-        _refuse_extra(change, "unit")
-        if reason not in REJECT_REASONS:
-            raise ApiError(
-                422, "reason: required for rejected, one of " + ", ".join(REJECT_REASONS), "reason"
-            )
-        if reason == "duplicate":
-            if change.duplicate_of is None:
-                raise ApiError(
-                    422, "duplicate_of: required when the reason is duplicate", "duplicate_of"
-                )
-            master = await _master(conn, report_id, change.duplicate_of, actor.scope)
-            plan = _Change(
-                status=master.status, closed=master.status in CLOSED_STATUSES, master=master.id
-            )
-        else:
-            _refuse_extra(change, "duplicate_of")
-    elif change.to == "transferred":
-        _refuse_extra(change, "duplicate_of")
-        if reason not in TRANSFER_REASONS:
-            raise ApiError(
-                422,
-                "reason: required for transferred, one of " + ", ".join(TRANSFER_REASONS),
-                "reason",
-            )
-        if not change.unit:
-            raise ApiError(422, "unit: required for transferred (the new unit's code)", "unit")
-        unit_id = (
-            await conn.execute(
-                text("SELECT id FROM units WHERE code = :code AND active"), {"code": change.unit}
-            )
-        ).scalar()
-        if unit_id is None:
-            raise ApiError(422, f"unit: no active unit {change.unit!r}", "unit")
-        if unit_id == report.unit_id:
-            raise ApiError(422, "unit: the report is already with this unit", "unit")
-        plan = _Change(
-            status="received",
-            closed=False,
-            unit_id=unit_id,
-            restart_deadline=transfer_restarts_deadline,
-        )
-    else:
-        _refuse_extra(change, "reason", "unit", "duplicate_of")
-
+    """Apply an official's status change, or refuse it (NotFound: unknown or out of scope;
+    Conflict: stale version or a step not allowed now; Invalid: a missing reason or a bad
+    field)."""
+    report = await load_report(conn, report_id, actor.scope)
+    check_version(report, change.version)
+    _check_allowed(report, change.to)
+    plan = await _plan(conn, report, change, actor.scope, transfer_restarts_deadline)
     public = change.public_comment
     if public is None and change.template is not None:
         public = await _template_text(conn, change.template, report, change.to)
-    if reason == "other" and public is None:
-        raise ApiError(
-            422, "public_comment: explain the reason 'other' to the citizen", "public_comment"
+    if change.reason == "other" and public is None:
+        message = N_("explain the reason 'other' to the citizen")
+        raise _invalid("public_comment", message)
+    events = [
+        Event(
+            actor=actor.kind,
+            user_id=actor.user_id,
+            from_status=report.status,
+            to_status="transferred" if change.to == "transferred" else plan.status,
+            unit_id=report.unit_id,
+            reason=change.reason,
+            public=public,
+            internal=change.internal_note,
         )
-
-    events: list[dict[str, Any]] = [
-        {
-            "actor": actor.kind,
-            "user_id": actor.user_id,
-            "from": report.status,
-            "to": "transferred" if change.to == "transferred" else plan.status,
-            "unit": report.unit_id,
-            "reason": reason,
-            "public": public,
-            "internal": change.internal_note,
-        }
     ]
-    if plan.unit_id is not None:
-        events.append(
-            {
-                "actor": "system",
-                "user_id": None,
-                "from": "transferred",
-                "to": "received",
-                "unit": plan.unit_id,
-                "reason": None,
-                "public": None,
-                "internal": None,
-            }
-        )
+    if plan.unit_id is not None:  # the new unit receives it
+        events.append(Event("system", None, "transferred", "received", plan.unit_id))
     return await _apply(
         conn, report_id, change.version, plan, events, actor.scope, photos=photos or []
     )
@@ -319,6 +373,11 @@ EVENTS_SQL = """
     RETURNING id
 """
 
+PHOTOS_SQL = """
+    INSERT INTO report_photos (report_id, event_id, file_name, width, height, bytes)
+    VALUES (:report, :event, :file_name, :width, :height, :bytes)
+"""
+
 # Duplicates follow their master: same status, unit, closing and deadline, one event each.
 FOLLOW_SQL = """
     WITH m AS (SELECT * FROM reports WHERE id = :id),
@@ -340,17 +399,26 @@ FOLLOW_SQL = """
 """
 
 
-async def _apply(
-    conn: AsyncConnection,
-    report_id: int,
-    version: int,
-    plan: _Change,
-    events: list[dict[str, Any]],
-    scope: Scope,
-    *,
-    photos: list[StoredPhoto],
-    former_master: int | None = None,
-) -> TransitionOut:
+async def write_events(conn: AsyncConnection, report_id: int, events: list[Event]) -> list[int]:
+    """Append events to a report's history, in order; their ids."""
+    columns = {
+        "actors": "actor",
+        "users": "user_id",
+        "froms": "from_status",
+        "tos": "to_status",
+        "units": "unit_id",
+        "reasons": "reason",
+        "publics": "public",
+        "internals": "internal",
+    }
+    params = {key: [getattr(e, attr) for e in events] for key, attr in columns.items()}
+    rows = await conn.execute(text(EVENTS_SQL), {"id": report_id, **params})
+    return list(rows.scalars().all())
+
+
+async def _update(
+    conn: AsyncConnection, report_id: int, version: int, plan: _Change, scope: Scope
+) -> Any:
     row = (
         await conn.execute(
             text(UPDATE_SQL),
@@ -367,75 +435,49 @@ async def _apply(
             },
         )
     ).first()
-    if row is None:  # someone else's change committed between our read and our write
-        raise ApiError(
-            409,
-            f"report {report_id} was changed by someone else meanwhile: reload it and decide again",
-            "version",
-        )
-    event_ids = (
-        (
-            await conn.execute(
-                text(EVENTS_SQL),
-                {
-                    "id": report_id,
-                    "actors": [e["actor"] for e in events],
-                    "users": [e["user_id"] for e in events],
-                    "froms": [e["from"] for e in events],
-                    "tos": [e["to"] for e in events],
-                    "units": [e["unit"] for e in events],
-                    "reasons": [e["reason"] for e in events],
-                    "publics": [e["public"] for e in events],
-                    "internals": [e["internal"] for e in events],
-                },
-            )
-        )
-        .scalars()
-        .all()
-    )
+    if row is None:
+        raise changed_meanwhile(report_id)
+    return row
+
+
+async def _follow(
+    conn: AsyncConnection, report_id: int, plan: _Change, first: Event, former: int | None
+) -> int:
+    """Move the duplicates along: this report's own, or (when it became a duplicate itself)
+    its duplicates now follow its new master."""
+    master, former_master = (report_id, former) if plan.master is None else (plan.master, report_id)
+    params = {
+        "id": master,
+        "former_master": former_master,
+        "from_status": first.from_status,
+        "public": first.public,
+    }
+    return int((await conn.execute(text(FOLLOW_SQL), params)).scalar_one())
+
+
+async def _apply(
+    conn: AsyncConnection,
+    report_id: int,
+    version: int,
+    plan: _Change,
+    events: list[Event],
+    scope: Scope,
+    *,
+    photos: list[StoredPhoto],
+    former_master: int | None = None,
+) -> TransitionOut:
+    row = await _update(conn, report_id, version, plan, scope)
+    event_ids = await write_events(conn, report_id, events)
     if photos:
         await conn.execute(
-            text(
-                "INSERT INTO report_photos (report_id, event_id, file_name, width, height, bytes)"
-                " VALUES (:report, :event, :file_name, :width, :height, :bytes)"
-            ),
+            text(PHOTOS_SQL),
             [
-                {
-                    "report": report_id,
-                    "event": event_ids[0],
-                    "file_name": p.file_name,
-                    "width": p.width,
-                    "height": p.height,
-                    "bytes": p.bytes,
-                }
+                {"report": report_id, "event": event_ids[0], "file_name": p.file_name,
+                 "width": p.width, "height": p.height, "bytes": p.bytes}
                 for p in photos
             ],
-        )
-    followed = 0
-    if plan.master is None:
-        followed = (
-            await conn.execute(
-                text(FOLLOW_SQL),
-                {
-                    "id": report_id,
-                    "former_master": former_master,
-                    "from_status": events[0]["from"],
-                    "public": events[0]["public"],
-                },
-            )
-        ).scalar_one()
-    else:  # this report's own duplicates now follow its new master
-        followed = (
-            await conn.execute(
-                text(FOLLOW_SQL),
-                {
-                    "id": plan.master,
-                    "former_master": report_id,
-                    "from_status": events[0]["from"],
-                    "public": events[0]["public"],
-                },
-            )
-        ).scalar_one()
+        )  # fmt: skip
+    followed = await _follow(conn, report_id, plan, events[0], former_master)
     unit = (
         await conn.execute(text("SELECT code, name FROM units WHERE id = :id"), {"id": row.unit_id})
     ).one()
@@ -448,8 +490,17 @@ async def _apply(
         closed_at=row.closed_at,
         duplicate_of=row.duplicate_of,
         event_id=event_ids[0],
-        followers_updated=int(followed),
+        followers_updated=followed,
     )
+
+
+REOPEN_SQL = """
+    SELECT m.id, m.status, m.version, m.unit_id, m.closed_at,
+           m.closed_at + make_interval(days => :days) AS until,
+           m.closed_at + make_interval(days => :days) >= now() AS in_time
+      FROM reports r JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
+     WHERE r.token = :token
+"""
 
 
 async def reopen(
@@ -458,55 +509,39 @@ async def reopen(
     """The reporter says a resolved report is not fixed: within ``reopen_days`` of its
     resolution it goes back to its unit's queue as received, flagged reopened, with a fresh
     deadline. A duplicate's reporter reopens the master (the same problem)."""
-    row = (
-        await conn.execute(
-            text(
-                """
-                SELECT m.id, m.status, m.version, m.unit_id, m.closed_at,
-                       m.closed_at + make_interval(days => :days) AS until,
-                       m.closed_at + make_interval(days => :days) >= now() AS in_time
-                  FROM reports r JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
-                 WHERE r.token = :token
-                """
-            ),
-            {"token": token, "days": reopen_days},
-        )
-    ).first()
+    row = (await conn.execute(text(REOPEN_SQL), {"token": token, "days": reopen_days})).first()
     if row is None:
         await follower_or_unknown(conn, token, "reopen")
     if row.status != "resolved":
-        raise ApiError(
-            409, f"only a resolved report can be reopened; this one is {row.status}", "token"
+        message = N_(
+            "only a resolved report can be reopened; this one is {status}", status=row.status
         )
+        raise Conflict(message, "token")
     if not row.in_time:
-        raise ApiError(
-            409,
-            f"a report can be reopened for {reopen_days} days after it was resolved; that "
-            f"ended at {row.until.isoformat()}",
+        raise Conflict(
+            N_(
+                "a report can be reopened for {days} days after it was resolved; that "
+                "ended at {until}",
+                days=reopen_days,
+                until=row.until.isoformat(),
+            ),
             "token",
-            extra={"reopen_until": row.until.isoformat()},
+            context={"reopen_until": row.until.isoformat()},
         )
     plan = _Change(status="received", closed=False, restart_deadline=True, reopened=True)
-    event = {
-        "actor": "citizen",
-        "user_id": None,
-        "from": "resolved",
-        "to": "received",
-        "unit": row.unit_id,
-        "reason": REOPEN_REASON,
-        "public": comment,
-        "internal": None,
-    }
+    event = Event("citizen", None, "resolved", "received", row.unit_id, REOPEN_REASON, comment)
     return await _apply(conn, row.id, row.version, plan, [event], Scope(None), photos=[])
 
 
 async def follower_or_unknown(conn: AsyncConnection, token: str, what: str) -> NoReturn:
-    """Refuse a token that is not a reporter's: a follower's (403) or nobody's (404)."""
+    """Refuse a token that is not a reporter's: a follower's (Forbidden) or nobody's."""
     follower = (
         await conn.execute(text("SELECT 1 FROM followers WHERE token = :t"), {"t": token})
     ).first()
     if follower is not None:
-        raise ApiError(
-            403, f"only the person who made the report can {what} it; you follow it", "token"
-        )
-    raise ApiError(404, "no report has this tracking token", "token")
+        if what == "rate":
+            message = N_("only the person who made the report can rate it; you follow it")
+        else:
+            message = N_("only the person who made the report can reopen it; you follow it")
+        raise Forbidden(message, "token")
+    raise NotFound(N_("no report has this tracking token"), "token")

@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from geo_service.errors import Invalid, field_message
+from geo_service.i18n import N_
 from maps.filters import MapFilters
 
 METRES_PER_DEGREE = 111_320.0
-REPORTS_FROM = "reports r JOIN categories c ON c.id = r.category_id"
+# The filter names categories by id (report_query.ReportFilter): no join needed.
+REPORTS_FROM = "reports r"
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,8 @@ def hex_counts(
     needs the zeros. Slivers at the edge are left out: a few reports in a cell mostly outside
     the city would look like a hot spot once scaled to a whole cell."""
     if not 10 <= size_m <= 20_000:
-        raise ValueError("hex size must be between 10 and 20,000 metres")
+        message = N_("must be between 10 and 20,000 metres")
+        raise Invalid(field_message("hex_size", message), "hex_size")
     where, params = filters.where()
     rows = conn.execute(
         text(HEX_SQL.format(reports=REPORTS_FROM, where=where)),
@@ -395,7 +399,8 @@ def dbscan_clusters(
     id so the same data gives the same clusters, with ``min_points`` scaled down alike; the
     sizes shown are scaled back up."""
     if eps_m <= 0 or min_points < 2:
-        raise ValueError("DBSCAN needs eps > 0 metres and at least 2 points")
+        message = N_("DBSCAN needs eps > 0 metres and at least 2 points")
+        raise Invalid(field_message("eps", message), "eps")
     every = max(1, math.ceil(total / max_points))
     minpts = max(4, round(min_points / every)) if every > 1 else min_points
     where, params = filters.where()

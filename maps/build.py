@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 
 from boundaries import ATTRIBUTIONS_SQL
+from geo_service.errors import Invalid, field_message
+from geo_service.i18n import DEFAULT_LANG, N_, format_number, gettext
 from maps import aggregates, render
 from maps.assets import Assets
-from maps.filters import FilterError, MapFilters, check_filters
+from maps.filters import MapFilters, check_filters
 from maps.hotspots import HexStat, getis_ord
 from maps.wards import WardFigures, ward_figures
 
@@ -32,6 +34,7 @@ class MapOptions:
     metric: str = "per_km2"
     scheme: str = "quantiles"
     classes: int = 5
+    lang: str = DEFAULT_LANG  # the one language the map is drawn in
 
 
 def prepare(conn: Connection) -> None:
@@ -41,13 +44,16 @@ def prepare(conn: Connection) -> None:
     conn.execute(text("SET LOCAL jit = off"))
 
 
-def _caption(conn: Connection, title: str, filters: MapFilters, notes: list[str]) -> render.Caption:
+def _caption(
+    conn: Connection, title: str, filters: MapFilters, notes: list[str], lang: str
+) -> render.Caption:
     now = dt.datetime.now(ZoneInfo(filters.timezone))
     return render.Caption(
         title=title,
-        filters=filters.describe(),
+        filters=[line.render(lang) for line in filters.describe()],
         data_as_of=f"{now:%Y-%m-%d %H:%M} ({filters.timezone})",
         attributions=[str(a) for a in conn.execute(ATTRIBUTIONS_SQL).scalars()],
+        lang=lang,
         notes=notes,
     )
 
@@ -58,11 +64,13 @@ def heatmap(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
     view = aggregates.view_of(conn, filters)
     heat = aggregates.heat_cells(conn, filters, view, cells_across=options.cells_across)
     frames = aggregates.monthly_cells(conn, filters, view)
+    lang = options.lang
     caption = _caption(
         conn,
-        "Bản đồ nhiệt phản ánh / Heatmap of reports",
+        gettext(lang, "Heatmap of reports"),
         filters,
-        [f"{heat.reports:,} phản ánh / reports"],
+        [gettext(lang, "{n} reports", n=format_number(heat.reports, lang))],
+        lang,
     )
     return render.heatmap_html(heat, frames, view, caption, options.tiles, options.assets)
 
@@ -96,17 +104,22 @@ def hotspot_analysis(conn: Connection, filters: MapFilters, options: MapOptions)
 
 def hotspots(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
     result = hotspot_analysis(conn, filters, options)
+    lang = options.lang
     total = sum(s.hexagon.reports for s in result.stats)
     notes = [
-        f"{total:,} phản ánh / reports, {len(result.stats):,} ô lục giác / hexagons "
-        f"{result.size_m:,.0f} m",
-        "Ngưỡng FDR / False Discovery Rate thresholds"
+        gettext(
+            lang,
+            "{n} reports, {hexagons} hexagons of {size} m",
+            n=format_number(total, lang),
+            hexagons=format_number(len(result.stats), lang),
+            size=format_number(result.size_m, lang),
+        ),
+        gettext(lang, "False Discovery Rate thresholds")
         if options.false_discovery_rate
-        else "Không hiệu chỉnh kiểm định bội / No multiple-testing correction",
+        else gettext(lang, "No multiple-testing correction"),
     ]
-    caption = _caption(
-        conn, "Điểm nóng phản ánh / Hot spots of reports (Getis-Ord Gi*)", result.filters, notes
-    )
+    title = gettext(lang, "Hot spots of reports (Getis-Ord Gi*)")
+    caption = _caption(conn, title, result.filters, notes, lang)
     return render.hotspots_html(
         result.stats,
         result.clusters,
@@ -122,9 +135,11 @@ def ward_analysis(
     conn: Connection, filters: MapFilters, options: MapOptions
 ) -> tuple[MapFilters, aggregates.View, list[WardFigures], render.Classes]:
     if options.metric not in render.METRICS:
-        raise FilterError("metric", f"one of {', '.join(render.METRICS)}")
+        message = N_("one of {values}", values=", ".join(render.METRICS))
+        raise Invalid(field_message("metric", message), "metric")
     if options.scheme not in ("quantiles", "natural_breaks"):
-        raise FilterError("scheme", "quantiles or natural_breaks")
+        message = N_("one of {values}", values="quantiles, natural_breaks")
+        raise Invalid(field_message("scheme", message), "scheme")
     prepare(conn)
     filters = check_filters(conn, filters)
     view = aggregates.view_of(conn, filters)
@@ -137,17 +152,21 @@ def ward_analysis(
 def wards(conn: Connection, filters: MapFilters, options: MapOptions) -> str:
     filters, view, figures, classes = ward_analysis(conn, filters, options)
     previous = filters.previous()
+    lang = options.lang
+    metric = render.METRICS[options.metric].label.render(lang)
+    period = f"{previous.date_from} – {previous.date_to}"
     caption = _caption(
         conn,
-        "Phường, xã / Wards: " + render.METRICS[options.metric][0],
+        gettext(lang, "Wards: {metric}", metric=metric),
         filters,
-        [f"Kỳ trước / Previous period: {previous.date_from} – {previous.date_to}"],
+        [gettext(lang, "Previous period: {period}", period=period)],
+        lang,
     )
     return render.wards_html(
         figures,
         options.metric,
         classes,
-        f"{previous.date_from} – {previous.date_to}",
+        period,
         view,
         caption,
         options.tiles,

@@ -1,5 +1,5 @@
-"""``geo-service map heatmap|hotspots|wards --out FILE.html [filters]``: the same maps the
-service serves, written to a file for reports and offline use.
+"""``geo-service map heatmap|hotspots|wards --out FILE.html [--lang vi|en] [filters]``: the same
+maps the service serves, written to a file for reports and offline use, in one language.
 
 The file links its scripts and styles from ``FILE_files/`` (copied beside it, as a browser's
 "save page" does), so it opens from disk with no server and no internet; ``--asset-url``
@@ -12,6 +12,9 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from geo_service.i18n import DEFAULT_LANG, LANGUAGES
+from geo_service.report_query import ReportFilter
+from geo_service.report_query import filter as rf
 from maps.assets import Assets, copy_assets, offline_assets
 from maps.filters import MapFilters
 
@@ -42,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=["per_km2", "share_overdue", "median_hours", "satisfaction"],
     )
     s.add_argument("--scheme", default="quantiles", choices=["quantiles", "natural_breaks"])
+    s.add_argument(
+        "--lang",
+        default=DEFAULT_LANG,
+        choices=LANGUAGES,
+        help=f"the map's language (default {DEFAULT_LANG})",
+    )
     s.add_argument("--asset-url", help="link assets from here (e.g. https://host/static/vendor)")
     s.set_defaults(func=cmd_map)
 
@@ -54,15 +63,13 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     profile = load_profile(settings.city_profile)
-    filters = MapFilters(
-        group=args.group,
+    report = ReportFilter(
+        groups=(args.group,) if args.group else (),
         categories=tuple(args.category),
-        statuses=tuple(args.status),
-        ward=args.ward,
-        date_from=args.date_from,
-        date_to=args.date_to,
-        timezone=profile.city.timezone,
+        statuses=rf.statuses(args.status),
+        wards=(args.ward,) if args.ward else (),
     )
+    filters = MapFilters(report, args.date_from, args.date_to, profile.city.timezone)
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     options = build.MapOptions(
@@ -74,6 +81,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         false_discovery_rate=not args.no_fdr,
         metric=args.metric,
         scheme=args.scheme,
+        lang=args.lang,
     )
     with db.sync_engine(settings.sqlalchemy_url).begin() as conn:
         html = build.MAPS[args.kind](conn, filters, options)

@@ -19,8 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from geo_service.queue import OVERDUE_SQL
-from maps.aggregates import REPORTS_FROM
+from geo_service.report_query.projections import EXPORT_FIELDS, FIELDS, FROM_SQL
 from maps.build import prepare
 from maps.filters import MapFilters
 
@@ -29,39 +28,20 @@ FORMATS = {
     "gpkg": ("application/geopackage+sqlite3", "gpkg"),
     "csv": ("text/csv; charset=utf-8", "csv"),
 }
-COLUMNS = (
-    "id",
-    "category",
-    "category_group",
-    "status",
-    "priority",
-    "ward_code",
-    "ward_name",
-    "unit_code",
-    "created_at",
-    "deadline_at",
-    "closed_at",
-    "overdue",
-    "lon",
-    "lat",
-)
+COLUMNS = tuple(EXPORT_FIELDS)
 BATCH = 10_000
-
-EXPORT_SQL = """
-    SELECT r.id, c.code AS category, c.group_code AS category_group, r.status, r.priority,
-           r.ward_code, a.name AS ward_name, u.code AS unit_code,
-           to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
-           to_char(r.deadline_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS deadline_at,
-           to_char(r.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS closed_at,
-           {overdue} AS overdue,
-           round(CAST(ST_X(r.geom) AS numeric), 6) AS lon,
-           round(CAST(ST_Y(r.geom) AS numeric), 6) AS lat
-      FROM {reports}
-      JOIN units u ON u.id = r.unit_id
-      LEFT JOIN areas a ON a.set_id = r.boundary_set_id AND a.code = r.ward_code
-     WHERE {where}
-     ORDER BY r.id
-"""
+UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+# Timestamps as UTC text (what QGIS and spreadsheets read alike); the rest as projected.
+EXPORT_SQL = (
+    "SELECT "
+    + ", ".join(
+        f"{UTC_TEXT.format(FIELDS[field])} AS {name}"
+        if field.endswith("_at")
+        else f"{FIELDS[field]} AS {name}"
+        for name, field in EXPORT_FIELDS.items()
+    )
+    + f" {FROM_SQL} WHERE {{where}} ORDER BY r.id"
+)
 
 
 def _rows(engine: Engine, filters: MapFilters) -> Iterator[tuple]:
@@ -70,7 +50,7 @@ def _rows(engine: Engine, filters: MapFilters) -> Iterator[tuple]:
         prepare(conn)
         where, params = filters.where()
         result = conn.execution_options(stream_results=True, max_row_buffer=BATCH).execute(
-            text(EXPORT_SQL.format(reports=REPORTS_FROM, where=where, overdue=OVERDUE_SQL)),
+            text(EXPORT_SQL.format(where=where)),
             params,
         )
         for partition in result.partitions(BATCH):

@@ -1,5 +1,6 @@
 """Drawing the aggregates with folium: a base map with its caption (title, filters, data date,
-boundary attribution), legend and layer switcher, and one function per map.
+boundary attribution), legend and layer switcher, and one function per map. A map is drawn in
+one language, the caption's (the page's, or the CLI's ``--lang``).
 
 Every asset the page loads comes from ``maps.assets`` (our own copies); the only outside URL
 is the tile server's, and that is a setting (``TILE_URL``; empty for no basemap).
@@ -13,10 +14,12 @@ from dataclasses import dataclass, field
 from html import escape
 
 import folium
+from babel.numbers import format_decimal
 from branca.element import Element, Figure, MacroElement
 from folium.plugins import HeatMap, HeatMapWithTime
 from folium.template import Template
 
+from geo_service.i18n import N_, Message, format_number, gettext
 from maps.aggregates import Clusters, Frames, Heat, View
 from maps.assets import Assets
 from maps.hotspots import HexStat
@@ -31,14 +34,14 @@ SPOT_COLOURS = {
     "cold_95": "#67a9cf",
     "cold_99": "#2166ac",
 }
-SPOT_LABELS = {
-    "hot_99": "Điểm nóng / Hot spot 99 %",
-    "hot_95": "Điểm nóng / Hot spot 95 %",
-    "hot_90": "Điểm nóng / Hot spot 90 %",
-    "none": "Không có ý nghĩa thống kê / Not significant",
-    "cold_90": "Điểm lạnh / Cold spot 90 %",
-    "cold_95": "Điểm lạnh / Cold spot 95 %",
-    "cold_99": "Điểm lạnh / Cold spot 99 %",
+SPOT_LABELS: dict[str, Message] = {
+    "hot_99": N_("Hot spot {confidence} %", confidence=99),
+    "hot_95": N_("Hot spot {confidence} %", confidence=95),
+    "hot_90": N_("Hot spot {confidence} %", confidence=90),
+    "none": N_("Not significant"),
+    "cold_90": N_("Cold spot {confidence} %", confidence=90),
+    "cold_95": N_("Cold spot {confidence} %", confidence=95),
+    "cold_99": N_("Cold spot {confidence} %", confidence=99),
 }
 SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]  # YlOrRd, 5 classes
 NO_DATA = "#d9d9d9"
@@ -80,21 +83,22 @@ def _page(m: folium.Map) -> Figure:
 
 @dataclass(frozen=True)
 class Caption:
-    """What every map says about itself."""
+    """What every map says about itself, in ``lang``: the language the whole map is drawn in."""
 
     title: str
     filters: list[str]
     data_as_of: str
     attributions: list[str]
+    lang: str
     notes: list[str] = field(default_factory=list)
 
     def html(self) -> str:
         items = "".join(f"<li>{escape(line)}</li>" for line in [*self.filters, *self.notes])
         sources = "<br>".join(escape(a) for a in self.attributions)
+        as_of = gettext(self.lang, "Data as of {when}", when=self.data_as_of)
         return (
             f'<div class="gs-panel gs-caption" id="gs-caption"><h1>{escape(self.title)}</h1>'
-            f"<ul>{items}</ul>"
-            f'<div class="gs-source">Dữ liệu đến / Data as of {escape(self.data_as_of)}'
+            f'<ul>{items}</ul><div class="gs-source">{escape(as_of)}'
             f"{'<br>' + sources if sources else ''}</div></div>"
         )
 
@@ -154,7 +158,7 @@ def base_map(
         folium.TileLayer(
             tiles=tiles.url,
             attr=tiles.attribution,
-            name="Bản đồ nền / Basemap",
+            name=gettext(caption.lang, "Basemap"),
             max_zoom=tiles.max_zoom,
             control=False,
         ).add_to(m)
@@ -193,10 +197,11 @@ def heatmap_html(
 ) -> str:
     """The heat layer (one weighted point per grid cell) and, as a second layer, the last
     twelve months one frame a month with a time slider."""
+    lang = caption.lang
     m = base_map(view, caption, tiles, assets)
     layer = HeatMap(
         [[c.lat, c.lon, c.weight] for c in heat.cells],
-        name=f"Mật độ phản ánh / Report density ({heat.reports:,} reports)",
+        name=gettext(lang, "Report density ({n} reports)", n=format_number(heat.reports, lang)),
         radius=14,
         blur=12,
         min_opacity=0.3,
@@ -206,7 +211,7 @@ def heatmap_html(
     timed = HeatMapWithTime(
         [[[c.lat, c.lon, c.weight] for c in frame] for frame in frames.frames],
         index=frames.months,
-        name="Theo tháng / By month (12 months)",
+        name=gettext(lang, "By month (12 months)"),
         radius=16,
         min_opacity=0.2,
         max_opacity=0.8,
@@ -216,13 +221,18 @@ def heatmap_html(
     )
     assets.localise(timed)
     timed.add_to(m)
+    cells = gettext(
+        lang,
+        "Grid cell ≈ {cell} m (months ≈ {month_cell} m)",
+        cell=format_number(heat.cell_m, lang),
+        month_cell=format_number(frames.cell_m, lang),
+    )
+    scale = gettext(lang, "few → many")
     _legend(
         m,
-        "Mật độ / Density",
+        gettext(lang, "Density"),
         [],
-        '<div class="gs-heat-scale"></div><div>ít / few → nhiều / many</div>'
-        f"<div>Ô lưới / Grid cell ≈ {heat.cell_m:,.0f} m (tháng / months ≈ "
-        f"{frames.cell_m:,.0f} m)</div>",
+        f'<div class="gs-heat-scale"></div><div>{escape(scale)}</div><div>{escape(cells)}</div>',
     )
     return _finish(m)
 
@@ -241,6 +251,7 @@ def hotspots_html(
 ) -> str:
     """Gi* classes as coloured hexagons, DBSCAN clusters as outlines, and the cluster table
     under the map."""
+    lang = caption.lang
     m = base_map(view, caption, tiles, assets, height="70%")
     features = []
     for s in stats:
@@ -253,7 +264,7 @@ def hotspots_html(
                 "properties": {
                     "reports": s.hexagon.reports,
                     "z": round(s.z, 2),
-                    "spot": SPOT_LABELS[s.spot],
+                    "spot": SPOT_LABELS[s.spot].render(lang),
                     "style": {
                         "color": colour if significant else "#bbbbbb",
                         "weight": 0.5,
@@ -265,12 +276,12 @@ def hotspots_html(
         )
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=f"Gi* điểm nóng / hot spots (hexagon {size_m:,.0f} m)",
+        name=gettext(lang, "Gi* hot spots (hexagon {size} m)", size=format_number(size_m, lang)),
         tooltip=folium.GeoJsonTooltip(
-            ["spot", "reports", "z"], aliases=["Gi*", "Phản ánh / Reports", "z"]
+            ["spot", "reports", "z"], aliases=["Gi*", gettext(lang, "Reports"), "z"]
         ),
     ).add_to(m)
-    hulls = folium.FeatureGroup(name="Cụm DBSCAN / DBSCAN clusters")
+    hulls = folium.FeatureGroup(name=gettext(lang, "DBSCAN clusters"))
     for c in clusters.clusters:
         folium.GeoJson(
             json.loads(c.hull),
@@ -282,47 +293,72 @@ def hotspots_html(
     _legend(
         m,
         "Getis-Ord Gi*",
-        [(SPOT_COLOURS[k], SPOT_LABELS[k]) for k in order],
+        [(SPOT_COLOURS[k], SPOT_LABELS[k].render(lang)) for k in order],
         '<div><i style="background:none;border:2px solid #542788"></i>'
-        "Cụm DBSCAN / DBSCAN cluster</div>",
+        + escape(gettext(lang, "DBSCAN cluster"))
+        + "</div>",
     )
-    return _finish(m, cluster_table(clusters))
+    return _finish(m, cluster_table(clusters, lang))
 
 
-def cluster_table(clusters: Clusters) -> str:
+def cluster_table(clusters: Clusters, lang: str) -> str:
     sample = (
-        f" Ước tính từ mẫu 1/{clusters.sample_every} / estimated from a 1-in-"
-        f"{clusters.sample_every} sample."
+        " " + gettext(lang, "Estimated from a 1-in-{n} sample.", n=clusters.sample_every)
         if clusters.sample_every > 1
         else ""
     )
-    head = (
-        f"<h2>Cụm DBSCAN / DBSCAN clusters</h2><p>ε = {clusters.eps_m:,.0f} m, "
-        f"tối thiểu / min. {clusters.min_points} phản ánh / reports.{sample}</p>"
+    settings = gettext(
+        lang,
+        "ε = {eps} m, min. {n} reports.",
+        eps=format_number(clusters.eps_m, lang),
+        n=format_number(clusters.min_points, lang),
     )
+    title = gettext(lang, "DBSCAN clusters")
+    head = f"<h2>{escape(title)}</h2><p>{escape(settings + sample)}</p>"
     if not clusters.clusters:
-        return head + "<p>Không có cụm / No clusters.</p>"
+        return head + "<p>" + escape(gettext(lang, "No clusters.")) + "</p>"
     rows = "".join(
-        f"<tr><td class=num>{c.rank}</td><td class=num>{c.reports:,}</td>"
+        f"<tr><td class=num>{c.rank}</td><td class=num>{format_number(c.reports, lang)}</td>"
         f"<td>{escape(c.category_name)} ({c.category_share:.0%})</td>"
         f"<td>{escape(c.ward_name)}</td><td>{c.lat:.5f}, {c.lon:.5f}</td></tr>"
         for c in clusters.clusters
     )
+    columns = [
+        gettext(lang, "Reports"),
+        gettext(lang, "Main category"),
+        gettext(lang, "Ward"),
+        gettext(lang, "Centre"),
+    ]
+    heads = "".join(f"<th>{escape(c)}</th>" for c in columns)
     return (
-        f'{head}<table id="clusters"><thead><tr><th>#</th><th>Phản ánh / Reports</th>'
-        "<th>Loại chính / Main category</th><th>Phường, xã / Ward</th>"
-        f"<th>Tâm / Centre</th></tr></thead><tbody>{rows}</tbody></table>"
+        f'{head}<table id="clusters"><thead><tr><th>#</th>{heads}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
     )
 
 
 # --- Ward choropleth -----------------------------------------------------------------------
 
-METRICS = {  # name: (label, how to show a value)
-    "per_km2": ("Phản ánh / km² · Reports per km²", "{:,.1f}"),
-    "share_overdue": ("Tỷ lệ quá hạn · Share overdue", "{:.0%}"),
-    "median_hours": ("Thời gian xử lý trung vị (giờ) · Median hours to resolve", "{:,.0f} h"),
-    "satisfaction": ("Hài lòng · Satisfied (share of ratings)", "{:.0%}"),
+
+@dataclass(frozen=True)
+class Metric:
+    """A figure a ward map can show: its name, and how a value is written (a CLDR number
+    pattern, so 1.234,5 in Vietnamese and 1,234.5 in English)."""
+
+    label: Message
+    pattern: str
+
+    def show(self, value: float | None, lang: str) -> str:
+        return "–" if value is None else str(format_decimal(value, self.pattern, locale=lang))
+
+
+METRICS = {
+    "per_km2": Metric(N_("Reports per km²"), "#,##0.0"),
+    "share_overdue": Metric(N_("Share overdue"), "#,##0%"),
+    "median_hours": Metric(N_("Median hours to resolve"), "#,##0 h"),
+    "satisfaction": Metric(N_("Satisfied (share of ratings)"), "#,##0%"),
 }
+METRIC_FIELDS = ["name", "reports", *METRICS]
+CHANGE = Metric(N_("Change in reports"), "+#,##0%;-#,##0%")
 
 
 @dataclass(frozen=True)
@@ -334,11 +370,11 @@ class Classes:
     lower: float
     index: list[int | None]
 
-    def legend(self, fmt: str) -> list[tuple[str, str]]:
+    def legend(self, metric: Metric, lang: str) -> list[tuple[str, str]]:
         rows, low = [], self.lower
         for i, high in enumerate(self.bins):
             colour = SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / max(len(self.bins) - 1, 1))]
-            rows.append((colour, f"{fmt.format(low)} – {fmt.format(high)}"))
+            rows.append((colour, f"{metric.show(low, lang)} – {metric.show(high, lang)}"))
             low = high
         return rows
 
@@ -376,8 +412,31 @@ def change_colour(change: float | None) -> str:
     return next(colour for bound, colour, _ in CHANGE_BINS if change <= bound)
 
 
-def _fmt(fmt: str, value: float | None) -> str:
-    return "–" if value is None else fmt.format(value)
+def _feature(geometry: object, props: dict[str, str], fill: str) -> dict[str, object]:
+    style = {"color": "#555555", "weight": 0.6, "fillColor": fill, "fillOpacity": 0.7}
+    return {"type": "Feature", "geometry": geometry, "properties": {**props, "style": style}}
+
+
+def _ward_features(
+    wards: list,  # list[WardFigures]
+    classes: Classes,
+    lang: str,
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Each ward twice: coloured by its class, and by its change against the previous period;
+    the tooltips' values written in ``lang``."""
+    features, changes = [], []
+    for w, cls in zip(wards, classes.index, strict=True):
+        props = {
+            "name": w.name,
+            "reports": format_number(w.reports, lang),
+            **{name: metric.show(getattr(w, name), lang) for name, metric in METRICS.items()},
+            "previous": format_number(w.previous, lang),
+            "change": CHANGE.show(w.change, lang),
+        }
+        geometry = json.loads(w.geojson)
+        features.append(_feature(geometry, props, classes.colour(cls)))
+        changes.append(_feature(geometry, props, change_colour(w.change)))
+    return features, changes
 
 
 def wards_html(
@@ -392,77 +451,39 @@ def wards_html(
 ) -> str:
     """The chosen figure per ward in mapclassify classes, and the change in report numbers
     against the previous period as a second layer."""
-    label, fmt = METRICS[metric]
+    lang = caption.lang
+    label = METRICS[metric].label.render(lang)
     m = base_map(view, caption, tiles, assets)
-    features, changes = [], []
-    for w, cls in zip(wards, classes.index, strict=True):
-        props = {
-            "name": w.name,
-            "reports": f"{w.reports:,}",
-            "per_km2": _fmt(METRICS["per_km2"][1], w.per_km2),
-            "share_overdue": _fmt(METRICS["share_overdue"][1], w.share_overdue),
-            "median_hours": _fmt(METRICS["median_hours"][1], w.median_hours),
-            "satisfaction": _fmt(METRICS["satisfaction"][1], w.satisfaction),
-            "previous": f"{w.previous:,}",
-            "change": _fmt("{:+.0%}", w.change),
-        }
-        geometry = json.loads(w.geojson)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    **props,
-                    "style": {
-                        "color": "#555555",
-                        "weight": 0.6,
-                        "fillColor": classes.colour(cls),
-                        "fillOpacity": 0.7,
-                    },
-                },
-            }
-        )
-        changes.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    **props,
-                    "style": {
-                        "color": "#555555",
-                        "weight": 0.6,
-                        "fillColor": change_colour(w.change),
-                        "fillOpacity": 0.7,
-                    },
-                },
-            }
-        )
-    fields = ["name", "reports", "per_km2", "share_overdue", "median_hours", "satisfaction"]
+    features, changes = _ward_features(wards, classes, lang)
+    ward, reports = gettext(lang, "Ward"), gettext(lang, "Reports")
     aliases = [
-        "Phường, xã / Ward",
-        "Phản ánh / Reports",
+        ward,
+        reports,
         "/ km²",
-        "Quá hạn / Overdue",
-        "Xử lý trung vị / Median to resolve",
-        "Hài lòng / Satisfaction",
+        gettext(lang, "Overdue"),
+        gettext(lang, "Median to resolve"),
+        gettext(lang, "Satisfied"),
+        gettext(lang, "± vs previous"),
     ]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=label,
-        tooltip=folium.GeoJsonTooltip(
-            [*fields, "change"], aliases=[*aliases, "± kỳ trước / vs previous"]
-        ),
+        tooltip=folium.GeoJsonTooltip([*METRIC_FIELDS, "change"], aliases=aliases),
     ).add_to(m)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": changes},
-        name=f"Thay đổi so với kỳ trước / Change vs previous period ({previous_period})",
+        name=gettext(lang, "Change vs previous period ({period})", period=previous_period),
         show=False,
         tooltip=folium.GeoJsonTooltip(
             ["name", "reports", "previous", "change"],
-            aliases=["Phường, xã / Ward", "Kỳ này / This period", "Kỳ trước / Previous", "±"],
+            aliases=[ward, gettext(lang, "This period"), gettext(lang, "Previous"), "±"],
         ),
     ).add_to(m)
-    scheme = "phân vị / quantiles" if classes.scheme == "quantiles" else "Jenks / natural breaks"
+    scheme = (
+        gettext(lang, "quantiles")
+        if classes.scheme == "quantiles"
+        else gettext(lang, "Jenks natural breaks")
+    )
     change_rows = "".join(
         f'<div><i style="background:{colour}"></i>{escape(text)}</div>'
         for _, colour, text in CHANGE_BINS
@@ -470,7 +491,7 @@ def wards_html(
     _legend(
         m,
         f"{label} ({scheme})",
-        [*classes.legend(fmt), (NO_DATA, "không có số liệu / no data")],
-        f"<h2>Thay đổi số phản ánh / Change in reports</h2>{change_rows}",
+        [*classes.legend(METRICS[metric], lang), (NO_DATA, gettext(lang, "no data"))],
+        f"<h2>{escape(CHANGE.label.render(lang))}</h2>{change_rows}",
     )
     return _finish(m)

@@ -23,7 +23,7 @@ from maps.filters import MapFilters
 WARD_FIGURES_SQL = f"""
     WITH figures AS (
       SELECT r.ward_code, {FIGURES_SQL}
-        FROM {FIGURES_FROM} JOIN categories c ON c.id = r.category_id
+        FROM {FIGURES_FROM}
        WHERE {{where}}
        GROUP BY r.ward_code)
     SELECT a.code, a.name, a.area_km2,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 from geo_service import auth, db
 from geo_service.config import Settings
+from geo_service.i18n import gettext
 from geo_service.profile import load_profile
 from geo_service.seed import init_database
 
@@ -136,8 +138,25 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def client(server: Server) -> Iterator[httpx.Client]:
+    """An API client that reads English, as an integrator's code usually asks; without
+    Accept-Language the service answers in the default language, Vietnamese (``bare``)."""
+    headers = {"Accept-Language": "en"}
+    with httpx.Client(base_url=server.url, timeout=30, headers=headers) as c:
+        yield c
+
+
+@pytest.fixture
+def bare(server: Server) -> Iterator[httpx.Client]:
+    """A client that names no language."""
     with httpx.Client(base_url=server.url, timeout=30) as c:
         yield c
+
+
+def in_words(lang: str, msgid: str) -> re.Pattern[str]:
+    """A message as it reads in ``lang`` with any values in its placeholders: for a test
+    that knows the text but not every value the server put in it."""
+    parts = re.split(r"{\w+(?:[:!][^{}]*)?}", gettext(lang, msgid))
+    return re.compile(".+?".join(re.escape(part) for part in parts))
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def test_the_city_limit_of_the_day_decides_whether_a_point_was_in_the_city(
         headers={"Accept-Language": "en"},
     )
     assert later.status_code == 422
-    assert "(on 2026-01-01)" in later.json()["detail"]
+    assert "was outside the city limit of Hà Nội on 2026-01-01" in later.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,12 @@ import pytest
 from sqlalchemy import Engine, text
 
 from geo_service.config import Settings
+from geo_service.errors import Invalid
+from geo_service.i18n import gettext
+from geo_service.report_query import ReportFilter
+from geo_service.report_query import filter as rf
 from maps import aggregates, build, render
-from maps.filters import FilterError, MapFilters, check_filters
+from maps.filters import MapFilters, check_filters
 from maps.wards import ward_figures
 from tests.conftest import cli
 from tests.maps_data import HOAN_KIEM, TZ, around, plant, uniform, ward_bbox
@@ -73,9 +77,9 @@ def test_the_heat_layer_carries_exactly_the_weights_the_database_aggregated(
     assert frames.months[0] == "2010-04" and frames.months[-1] == "2011-03"
     assert [sum(c.reports for c in f) for f in frames.frames] == [0] * 11 + [500]
     assert "2010-04" in html and "2011-03" in html
-    assert "Bản đồ nhiệt phản ánh / Heatmap of reports" in html
+    assert gettext(OPTIONS.lang, "Heatmap of reports") in html
     assert "2011-03-01 – 2011-03-31" in html  # the filters it was made with
-    assert "Data as of" in html
+    assert gettext(OPTIONS.lang, "Data as of {when}", when="") in html
     assert "sapnhap.bando.com.vn" in html or "vietnamese-provinces-database" in html
     assert outside_urls(html) == set()
     assert "/static/vendor/leaflet/leaflet.js" in html
@@ -85,7 +89,7 @@ def test_a_finer_grid_for_a_ward_than_for_the_city(engine: Engine) -> None:
     with engine.begin() as conn:
         city = aggregates.view_of(conn, check_filters(conn, month(2011, 3)))
         ward = aggregates.view_of(
-            conn, check_filters(conn, MapFilters(ward=HOAN_KIEM, timezone=TZ))
+            conn, check_filters(conn, MapFilters(ReportFilter(wards=(HOAN_KIEM,)), timezone=TZ))
         )
         city_heat = aggregates.heat_cells(conn, month(2011, 3), city)
         ward_heat = aggregates.heat_cells(conn, month(2011, 3), ward)
@@ -102,7 +106,7 @@ def test_gi_star_finds_a_planted_hot_spot_and_no_spot_in_uniform_noise(engine: E
 
     def spots(filters: MapFilters) -> list:
         filters = MapFilters(
-            ward=HOAN_KIEM, date_from=filters.date_from, date_to=filters.date_to, timezone=TZ
+            ReportFilter(wards=(HOAN_KIEM,)), filters.date_from, filters.date_to, timezone=TZ
         )
         with engine.begin() as conn:
             return build.hotspot_analysis(conn, filters, options).stats
@@ -195,7 +199,9 @@ def test_the_cli_writes_a_map_that_opens_from_disk(database_url: str, tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
-    assert "Nhóm / Group: environment" in html
+    assert gettext("vi", "Group: {groups}", groups="environment") in html
+    # One language, Vietnamese unless asked otherwise.
+    assert gettext("vi", "Heatmap of reports") in html and "Heatmap of reports" not in html
     links = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert "heat_files/leaflet/leaflet.js" in links
     for link in links:
@@ -203,9 +209,11 @@ def test_the_cli_writes_a_map_that_opens_from_disk(database_url: str, tmp_path: 
     assert (out.parent / "heat_files/glyphicons/glyphicons-halflings-regular.woff2").is_file()
     assert outside_urls(html) == set()
 
-    for kind in ("hotspots", "wards"):
-        result = cli(database_url, "map", kind, "--out", str(tmp_path / f"{kind}.html"))
+    for kind, title in (("hotspots", "Hot spots of reports"), ("wards", "Wards: ")):
+        page = tmp_path / f"{kind}.html"
+        result = cli(database_url, "map", kind, "--out", str(page), "--lang", "en")
         assert result.returncode == 0, result.stderr
+        assert title in page.read_text(encoding="utf-8")
 
 
 def test_the_cli_names_a_filter_that_matches_nothing(database_url: str, tmp_path: Path) -> None:
@@ -219,19 +227,21 @@ def test_the_cli_names_a_filter_that_matches_nothing(database_url: str, tmp_path
         "potholes_on_mars",
     )
     assert result.returncode == 2
-    assert "category: unknown category potholes_on_mars" in result.stderr
+    assert "category: no such code: potholes_on_mars" in result.stderr
     assert not (tmp_path / "x.html").exists()
 
 
 def test_filters_refuse_unknown_names(engine: Engine) -> None:
     with engine.connect() as conn:
         for field, filters in [
-            ("group", MapFilters(group="weather")),
-            ("status", MapFilters(statuses=("lost",))),
-            ("ward", MapFilters(ward="99999")),
-            ("from", MapFilters(date_from=dt.date(2020, 2, 1), date_to=dt.date(2020, 1, 1))),
+            ("group", MapFilters(ReportFilter(groups=("weather",)))),
+            ("ward", MapFilters(ReportFilter(wards=("99999",)))),
+            ("to", MapFilters(date_from=dt.date(2020, 2, 1), date_to=dt.date(2020, 1, 1))),
         ]:
-            with pytest.raises(FilterError) as err:
+            with pytest.raises(Invalid) as err:
                 check_filters(conn, filters)
             assert err.value.field == field
+        with pytest.raises(Invalid) as err:
+            rf.statuses(["lost"])
+        assert err.value.field == "status"
         assert conn.execute(text("SELECT 1")).scalar() == 1

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine
 
+from geo_service.i18n import DEFAULT_LANG, gettext
 from tests.conftest import DEFAULT_PASSWORD, Server, login, make_user
 from tests.maps_data import around, plant
 
@@ -24,6 +25,11 @@ TILE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
 TILE_HOST = "tile.openstreetmap.org"
+
+
+def t(msgid: str, **params: object) -> str:
+    """A map's text: the browser asks for no language, so the maps are in the default."""
+    return gettext(DEFAULT_LANG, msgid, **params)
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +91,13 @@ def test_the_heatmap_draws_and_its_month_slider_steps_through_the_year(
 ) -> None:
     page, watch = planner_page
     page.goto(f"/maps/heatmap?{PERIOD}")
-    expect(page.locator("#gs-caption h1")).to_contain_text("Heatmap of reports")
+    expect(page.locator("#gs-caption h1")).to_contain_text(t("Heatmap of reports"))
     expect(page.locator("#gs-caption")).to_contain_text("2015-03-01 – 2015-03-31")
     expect(page.locator("canvas.leaflet-heatmap-layer")).to_be_attached()
     expect(page.locator("#gs-legend")).to_be_visible()
     control = page.locator(".leaflet-control-layers")
-    expect(control).to_contain_text("Report density (60 reports)")
-    control.get_by_text("By month (12 months)").click()
+    expect(control).to_contain_text(t("Report density ({n} reports)", n=60))
+    control.get_by_text(t("By month (12 months)")).click()
     date = page.locator(".timecontrol-date")
     expect(date).to_have_text("2014-04")
     page.locator(".timecontrol-forward").click()
@@ -109,7 +115,7 @@ def test_the_hotspot_map_draws_hexagons_clusters_and_their_table(
     expect(page.locator("#gs-caption h1")).to_contain_text("Getis-Ord Gi*")
     expect(page.locator("#clusters tbody tr").first).to_contain_text("Hoàn Kiếm")
     assert page.evaluate(FEATURES_JS) > 100  # hexagons over the city
-    expect(page.locator("#gs-legend")).to_contain_text("Hot spot 99 %")
+    expect(page.locator("#gs-legend")).to_contain_text(t("Hot spot {confidence} %", confidence=99))
     page.screenshot(path=artefacts / "hotspots.png", full_page=True)
 
 
@@ -118,9 +124,10 @@ def test_the_ward_map_draws_every_ward_and_the_change_layer(
 ) -> None:
     page, _ = planner_page
     page.goto(f"/maps/wards?{PERIOD}")
-    expect(page.locator("#gs-legend")).to_contain_text("quantiles")
+    expect(page.locator("#gs-legend")).to_contain_text(t("quantiles"))
     assert page.evaluate(FEATURES_JS) == 126
-    page.locator(".leaflet-control-layers").get_by_text("Change vs previous period").click()
+    change = t("Change vs previous period ({period})", period="")
+    page.locator(".leaflet-control-layers").get_by_text(change.rstrip(" ()")).click()
     assert page.evaluate(FEATURES_JS) == 2 * 126
     page.screenshot(path=artefacts / "wards.png")
 
@@ -132,7 +139,7 @@ def test_a_period_without_reports_draws_an_empty_map_without_errors(
     page, _ = planner_page
     page.goto(f"/maps/{kind}?from=1990-01-01&to=1990-01-31")
     expect(page.locator("#gs-caption")).to_contain_text(
-        "0 phản ánh / reports" if kind != "wards" else "1990-01-01"
+        t("{n} reports", n=0) if kind != "wards" else "1990-01-01"
     )
     expect(page.locator("#gs-legend")).to_be_visible()
 
@@ -147,7 +154,7 @@ def test_a_planner_not_logged_in_is_asked_to_log_in_and_comes_back_to_the_map(
     page.fill("#password", DEFAULT_PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(rf"/maps/wards\?{PERIOD}$"))
-    expect(page.locator("#gs-legend")).to_contain_text("quantiles")
+    expect(page.locator("#gs-legend")).to_contain_text(t("quantiles"))
     # From the staff area the maps are one click away.
     page.goto("/staff")
     page.locator('nav.maps a[href="/maps/hotspots"]').click()

@@ -151,7 +151,7 @@ def test_our_jurisdiction_is_accepted_and_any_other_is_not_found(client: httpx.C
     assert get_json(client, "services", jurisdiction_id="")  # empty is absent
     for fmt in ("xml", "json"):
         r = client.get(f"{V2}/services.{fmt}", params={"jurisdiction_id": "elsewhere.example"})
-        assert_error(r, 404, fmt, "jurisdiction_id 'elsewhere.example' not found")
+        assert_error(r, 404, fmt, "jurisdiction_id: 'elsewhere.example' not found")
         r = client.get(
             f"{V2}/services/noise.{fmt}", params={"jurisdiction_id": "elsewhere.example"}
         )
@@ -348,22 +348,22 @@ def test_every_refused_post_says_why_and_stores_nothing(
         ({**ok, "api_key": ""}, 403, "api_key"),
         ({**ok, "api_key": "o311_not-a-key"}, 403, "api_key"),
         ({**ok, "jurisdiction_id": "elsewhere.example"}, 404, "jurisdiction_id"),
-        ({**ok, "service_code": ""}, 400, "service_code was not provided"),
-        ({**ok, "service_code": "unicorns"}, 400, "service_code 'unicorns' not found"),
+        ({**ok, "service_code": ""}, 400, "service_code: was not provided"),
+        ({**ok, "service_code": "unicorns"}, 400, "service_code: 'unicorns' not found"),
         ({k: v for k, v in ok.items() if k not in ("lat", "long")}, 400, "location"),
         ({**ok, "long": ""}, 400, "lat and long go together"),
-        ({**ok, "lat": "abc"}, 400, "lat 'abc' is not a number"),
+        ({**ok, "lat": "abc"}, 400, "lat: 'abc' is not a number"),
         ({**ok, "lat": "95"}, 400, "lat"),
         ({**ok, "lat": "10.7769", "long": "106.7009"}, 400, "outside"),
-        ({**ok, "description": "x" * 4001}, 400, "description is 4,001 characters"),
+        ({**ok, "description": "x" * 4001}, 400, "description: 4,001 characters"),
         ({**ok, "media_url": "ftp://example.org/a.jpg"}, 400, "media_url"),
         ({**ok, "email": "not-an-email"}, 400, "email"),
         ({**ok, "phone": "call me"}, 400, "phone"),
-        ({**ok, "attribute[colour]": "red"}, 400, "attribute[colour] is not a question of noise"),
+        ({**ok, "attribute[colour]": "red"}, 400, "attribute[colour]: not a question of noise"),
         (
             {**ok, "service_code": "road_damage"},
             400,
-            "attribute[pothole_size] is required",
+            "attribute[pothole_size]: is required",
         ),
         (
             {**ok, "service_code": "road_damage", "attribute[pothole_size]": "huge"},
@@ -377,7 +377,7 @@ def test_every_refused_post_says_why_and_stores_nothing(
                 "attribute[pothole_size][]": ["small", "large"],
             },
             400,
-            "attribute[pothole_size] takes one value",
+            "attribute[pothole_size]: takes one value",
         ),
         (
             {
@@ -396,7 +396,7 @@ def test_every_refused_post_says_why_and_stores_nothing(
                 "attribute[days_uncollected]": "three",
             },
             400,
-            "attribute[days_uncollected] 'three' is not a number",
+            "attribute[days_uncollected]: 'three' is not a number",
         ),
         (
             {
@@ -411,7 +411,7 @@ def test_every_refused_post_says_why_and_stores_nothing(
         (
             {k: v for k, v in ok.items() if k not in ("lat", "long")} | {"address_id": "7"},
             400,
-            "address_id is not used",
+            "address_id: is not used",
         ),
         (
             {k: v for k, v in ok.items() if k not in ("lat", "long")}
@@ -639,15 +639,15 @@ def test_dates_default_to_the_last_90_days_and_the_window_is_capped(
         for params, words in [
             ({"start_date": "2019-01-01", "end_date": "2019-06-01"}, "more than 90 days"),
             ({"start_date": "2019-06-01", "end_date": "2019-05-01"}, "before start_date"),
-            ({"start_date": "last week"}, "start_date 'last week' is not a W3C"),
-            ({"status": "pending"}, "status 'pending'"),
-            ({"service_code": "unicorns"}, "service_code 'unicorns' not found"),
-            ({"service_request_id": "12,abc"}, "service_request_id 'abc'"),
+            ({"start_date": "last week"}, "start_date: 'last week' is not a W3C"),
+            ({"status": "pending"}, "status: 'pending'"),
+            ({"service_code": "unicorns"}, "service_code: no such code: unicorns"),
+            ({"service_request_id": "12,abc"}, "service_request_id: 'abc'"),
             ({"page": "0"}, "page"),
             ({"page_size": "1001"}, "page_size"),
             ({"extensions": "yes"}, "extensions"),
             ({"lat": "21.03"}, "lat and long go together"),
-            ({"radius": "100"}, "radius needs lat and long"),
+            ({"radius": "100"}, "radius: needs lat and long"),
             ({"lat": "21.03", "long": "105.83", "radius": "-1"}, "radius"),
             ({"bbox": "1,2,3"}, "bbox"),
             ({"jurisdiction_id": "elsewhere.example"}, "jurisdiction_id"),

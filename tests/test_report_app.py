@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
-from tests.conftest import landmarks
+from tests.conftest import in_words, landmarks
 from tests.stories import file_report, moved, official
 
 PHONE = {"width": 360, "height": 740}
@@ -124,13 +124,14 @@ def test_a_pin_outside_the_city_is_refused_before_sending_with_the_servers_reaso
     tap_map_at(page, 20.8449, 106.6881)  # Hải Phòng
     refusal = page.locator("#place-refused")
     expect(refusal).to_be_visible()
-    expect(refusal).to_contain_text("outside the city limit")
+    outside = in_words("vi", "the point {where} is outside the city limit of {city}")
+    expect(refusal).to_contain_text(outside)  # the server's words, in the page's language
     page.get_by_label("Loại sự việc").select_option("flooding")
     page.get_by_label("Mô tả ngắn").fill("Ngập sâu")
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if r.method == "POST" else None)
     page.get_by_role("button", name="Gửi phản ánh").click()
-    expect(page.locator("#form-error")).to_contain_text("outside the city limit")
+    expect(page.locator("#form-error")).to_contain_text(outside)
     assert requests == []  # nothing was sent
     page.screenshot(path=artefacts / "refused.png", full_page=True)
 

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
-from tests.conftest import DEFAULT_PASSWORD, make_user
+from geo_service.i18n import DEFAULT_LANG, gettext
+from tests.conftest import DEFAULT_PASSWORD, in_words, make_user
 
 HOAN_KIEM = {"lat": 21.0287, "lon": 105.8524}
 MY_DINH = {"lat": 21.0283, "lon": 105.7782}
@@ -183,10 +184,10 @@ def test_the_login_page_never_redirects_off_site(client: httpx.Client, engine: E
 
 
 def test_a_wrong_password_on_the_page_keeps_the_status_the_api_gives(
-    client: httpx.Client, engine: Engine
+    bare: httpx.Client, engine: Engine
 ) -> None:
     make_user(engine, "page.wrong", "unit_staff", "urenco")
-    response = client.post(
+    response = bare.post(
         "/staff/login", data={"username": "page.wrong", "password": "nope-nope", "next": "/staff"}
     )
     assert response.status_code == 401
@@ -194,10 +195,10 @@ def test_a_wrong_password_on_the_page_keeps_the_status_the_api_gives(
     assert "gs_session" not in response.headers.get("set-cookie", "")
 
 
-def test_citizens_are_not_let_into_the_staff_area(client: httpx.Client, engine: Engine) -> None:
+def test_citizens_are_not_let_into_the_staff_area(bare: httpx.Client, engine: Engine) -> None:
     make_user(engine, "just.a.citizen", "citizen")
-    login_with_cookies(client, "just.a.citizen")
-    response = client.get("/staff")
+    login_with_cookies(bare, "just.a.citizen")
+    response = bare.get("/staff")
     assert response.status_code == 403
     assert "chỉ dành cho cán bộ" in response.text
 
@@ -282,7 +283,8 @@ def test_an_official_narrows_the_queue_and_the_filters_stay_across_tabs_and_page
 
     response = page.goto("/staff?from=2026-03-02&to=2026-03-01")
     assert response is not None and response.status == 422
-    expect(page.locator("p.error")).to_contain_text("to: must not be before from")
+    before = gettext("vi", "must not be before from")  # the page's language
+    expect(page.locator("p.error")).to_contain_text(f"to: {before}")
     response = page.goto("/staff?from=yesterday")
     assert response is not None and response.status == 422
     expect(page.locator("p.error")).to_contain_text("YYYY-MM-DD")
@@ -308,7 +310,9 @@ def test_a_ward_manager_assigns_a_report_from_their_phone_and_the_official_finds
     page.wait_for_url(f"**/staff/reports/{ours['id']}")
     expect(page.locator("#assignee")).to_have_text("official.hk")
     expect(page.locator("p.state")).to_contain_text("Khẩn cấp")
-    expect(page.locator("#timeline")).to_contain_text("assigned to official.hk")
+    expect(page.locator("#timeline")).to_contain_text(
+        gettext(DEFAULT_LANG, "assigned to {name}", name="official.hk")  # the city's language
+    )
     with engine.connect() as conn:
         row = conn.execute(
             text("SELECT assignee_id, priority FROM reports WHERE id = :id"), {"id": ours["id"]}
@@ -322,7 +326,9 @@ def test_a_ward_manager_assigns_a_report_from_their_phone_and_the_official_finds
             text("UPDATE reports SET version = version + 1 WHERE id = :id"), {"id": ours["id"]}
         )
     page.click("#assign button[type=submit]")
-    expect(page.locator("p.error")).to_contain_text("changed by someone else")
+    stale = "report {id} was changed by someone else meanwhile (it is at version {version}, "
+    stale += "you sent {sent}): reload it and decide again"
+    expect(page.locator("p.error")).to_contain_text(in_words("vi", stale))
 
     # Another unit's report cannot be assigned, whatever the form says.
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "gs_csrf")

@@ -9,14 +9,14 @@ import httpx
 from geo_service.config import PACKAGE_DIR
 
 
-def test_the_front_page_is_the_report_app_in_vietnamese_by_default(client: httpx.Client) -> None:
-    page = client.get("/")
+def test_the_front_page_is_the_report_app_in_vietnamese_by_default(bare: httpx.Client) -> None:
+    page = bare.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert '<html lang="vi">' in page.text
     assert "Gửi phản ánh" in page.text
     # The ward boundaries' licence wants its attribution shown.
-    meta = client.get("/api/v1/meta").json()
+    meta = bare.get("/api/v1/meta").json()
     for boundary in meta["boundaries"]:
         if boundary["attribution"]:
             assert boundary["attribution"] in page.text

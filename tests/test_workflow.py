@@ -83,12 +83,12 @@ def test_illegal_transitions_are_refused_with_the_allowed_ones(
     moved(client, staff, created["id"], "in_progress")
     back = move(client, staff, created["id"], "acknowledged")
     assert back.status_code == 409
-    assert back.json()["allowed"] == ["resolved", "rejected", "transferred"]
+    assert back.json()["context"]["allowed"] == ["resolved", "rejected", "transferred"]
     assert "in_progress cannot go to acknowledged" in back.json()["detail"]
 
     moved(client, staff, created["id"], "resolved")
     again = move(client, staff, created["id"], "in_progress")
-    assert again.status_code == 409 and again.json()["allowed"] == []
+    assert again.status_code == 409 and again.json()["context"]["allowed"] == []
     assert "closed" in again.json()["detail"]
 
     unknown = move(client, staff, created["id"], "closed")
@@ -192,7 +192,7 @@ def test_two_officials_change_the_same_report_and_the_second_is_told(
     late = move(client, minh, created["id"], "rejected", version=seen, reason="not_a_problem")
     assert late.status_code == 409
     assert late.json()["errors"][0]["field"] == "version"
-    assert late.json()["version"] == seen + 1 and late.json()["status"] == "acknowledged"
+    assert late.json()["context"] == {"version": seen + 1, "status": "acknowledged"}
 
     # At the very same moment: exactly one wins.
     seen += 1

@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service import auth
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
 from geo_service.auth import Session, User
 from geo_service.config import Settings
+from geo_service.errors import Unauthenticated
+from geo_service.i18n import N_
 
 router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
 
@@ -49,7 +52,7 @@ def client_ip(request: Request) -> str:
     "/token",
     response_model=Token,
     summary="Log in: username and password (form fields) for a bearer token",
-    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Paused"}},
+    responses=api_errors.responses(401, 403, 429),
 )
 async def token(
     request: Request,
@@ -69,7 +72,7 @@ async def logout(
     conn: AsyncConnection = Depends(deps.read_connection),
 ) -> Response:
     if session is None:
-        raise auth.AuthError("log in first: there is no session to end")
+        raise Unauthenticated(N_("log in first: there is no session to end"))
     await auth.end_session(conn, session.id)
     response = Response(status_code=204)
     response.delete_cookie(deps.SESSION_COOKIE, path="/")

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service import __version__
 from geo_service.api import deps
-from geo_service.errors import ApiError
+from geo_service.errors import NotFound, field_message
+from geo_service.i18n import N_
 from geo_service.profile import Profile
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
@@ -109,7 +110,8 @@ async def wards(
         await conn.execute(WARDS_SQL, {"tolerance": simplify / 111_320, "set": boundary_set})
     ).scalar()
     if body is None:
-        raise ApiError(404, f"no ward boundary set {boundary_set!r}", "set")
+        message = N_("no ward boundary set {name!r}", name=boundary_set)
+        raise NotFound(field_message("set", message), "set")
     return Response(body, media_type="application/geo+json")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service import citizens, workflow
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
 from geo_service.config import Settings
 from geo_service.reports import Latitude, Longitude
 
@@ -28,7 +29,7 @@ async def track(
     return await citizens.track(conn, token, reopen_days=settings.reopen_days)
 
 
-@router.post("/track/{token}/rating", status_code=201)
+@router.post("/track/{token}/rating", status_code=201, responses=api_errors.responses(403, 409))
 async def rate(
     token: Token,
     rating: citizens.RatingIn,
@@ -38,7 +39,7 @@ async def rate(
     return await citizens.rate(conn, token, rating)
 
 
-@router.post("/track/{token}/reopen")
+@router.post("/track/{token}/reopen", responses=api_errors.responses(403, 409))
 async def reopen(
     token: Token,
     body: Annotated[citizens.ReopenIn | None, Body()] = None,
@@ -66,7 +67,7 @@ async def nearby(
     )
 
 
-@router.post("/reports/{report_id}/plus-one", status_code=201)
+@router.post("/reports/{report_id}/plus-one", status_code=201, responses=api_errors.responses(409))
 async def plus_one(
     report_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     conn: AsyncConnection = Depends(deps.write_connection, scope="function"),

@@ -15,9 +15,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from geo_service import auth
-from geo_service.auth import AuthError, Session, User
+from geo_service.api.errors import request_lang
+from geo_service.auth import Session, User
 from geo_service.config import Settings
-from geo_service.errors import ApiError
+from geo_service.errors import Forbidden, Unauthenticated, field_message
+from geo_service.i18n import N_
 from geo_service.profile import Profile
 
 SESSION_COOKIE = "gs_session"
@@ -35,6 +37,11 @@ async def settings(request: Request) -> Settings:
 async def profile(request: Request) -> Profile:
     value: Profile = request.app.state.profile
     return value
+
+
+async def lang(request: Request) -> str:
+    """The caller's language (see api.errors.request_lang)."""
+    return request_lang(request)
 
 
 async def engine(request: Request) -> AsyncEngine:
@@ -72,7 +79,8 @@ def _credential(request: Request) -> tuple[str, bool] | None:
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise AuthError("Authorization: expected 'Bearer <token>'")
+            message = N_("expected 'Bearer <token>'")
+            raise Unauthenticated(field_message("Authorization", message))
         return token.strip(), False
     cookie = request.cookies.get(SESSION_COOKIE)
     return (cookie, True) if cookie else None
@@ -89,7 +97,8 @@ async def _check_csrf(request: Request, session: Session) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not secrets.compare_digest(sent.encode(), session.csrf.encode()):
-        raise ApiError(403, f"{CSRF_HEADER}: missing or wrong for this session", CSRF_HEADER)
+        message = N_("missing or wrong for this session")
+        raise Forbidden(field_message(CSRF_HEADER, message), CSRF_HEADER)
 
 
 async def current_session(
@@ -115,8 +124,8 @@ async def optional_user(session: Session | None = Depends(current_session)) -> U
 
 async def current_user(user: User | None = Depends(optional_user)) -> User:
     if user is None:
-        raise AuthError(
-            "log in first: send 'Authorization: Bearer <token>' from /api/v1/auth/token"
+        raise Unauthenticated(
+            N_("log in first: send 'Authorization: Bearer <token>' from /api/v1/auth/token")
         )
     return user
 
@@ -129,7 +138,12 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
 
     async def _require(user: User = Depends(current_user)) -> User:
         if user.role not in roles:
-            raise ApiError(403, f"this needs the role {' or '.join(roles)}; you are {user.role}")
+            message = N_(
+                "this needs the role {roles}; you are {role}",
+                roles=" or ".join(roles),
+                role=user.role,
+            )
+            raise Forbidden(message)
         return user
 
     return _require
@@ -140,7 +154,7 @@ async def page_user(request: Request, conn: AsyncConnection = Depends(read_conne
     here afterwards. A wrong CSRF value is still a 403, not a redirect."""
     try:
         session = await current_session(request, conn, None)
-    except AuthError:
+    except Unauthenticated:
         session = None
     if session is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -12,12 +12,14 @@ map the same domain errors to their own forms.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -103,7 +105,13 @@ def status_of(exc: DomainError) -> int:
 
 
 def headers_of(exc: DomainError) -> dict[str, str] | None:
-    return {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    """Retry-After for a refusal that ends; the challenge OAuth2 clients expect with a 401."""
+    headers = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers or None
 
 
 def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
@@ -120,6 +128,8 @@ def http_error_response(
 
 
 def install(app: FastAPI) -> None:
+    install_openapi(app)
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return domain_error_response(request, exc)
@@ -129,7 +139,9 @@ def install(app: FastAPI) -> None:
         return domain_error_response(request, errors.invalid(list(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code < 400:  # a redirect (a page's "log in first")
+            return Response(status_code=exc.status_code, headers=exc.headers)
         return http_error_response(request, exc.status_code, exc.headers)
 
 
@@ -140,3 +152,107 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def error_statuses(spec: Mapping[str, Any]) -> Sequence[str]:
     return [s for s in spec if s.isdigit() and int(s) >= 400]
+
+
+# --- what /openapi.json says about errors ------------------------------------------------
+
+GEOJSON = "application/geo+json"
+
+
+def _calls(dependant: Dependant) -> set[Callable[..., Any]]:
+    calls = {dependant.call} if dependant.call else set()
+    for sub in dependant.dependencies:
+        calls |= _calls(sub)
+    return calls
+
+
+def _statuses(route: APIRoute, path: str, operation: Mapping[str, Any]) -> set[int]:
+    """The error statuses an operation can answer, from what it depends on and takes."""
+    from geo_service.api import deps  # deps raises domain errors: imported late
+
+    calls = _calls(route.dependant)
+    statuses = {int(s) for s in error_statuses(operation.get("responses", {}))}
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.add(422)
+    if deps.current_session in calls:  # a token or cookie that is not valid; CSRF on writes
+        statuses |= {401, 403}
+    if deps.current_user in calls:
+        statuses |= {401, 403}
+    if deps.page_user in calls:  # a browser without a login is sent to the login page
+        statuses.add(403)
+    if "{" in path:
+        statuses.add(404)
+    return statuses
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    return {
+        "description": DESCRIPTIONS.get(status, "Error"),
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+
+
+OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+
+
+def _open311_errors(responses: dict[str, Any]) -> None:
+    """Open311 answers the spec's errors array (in XML or JSON), never FastAPI's 422."""
+    responses.pop("422", None)
+    responses.setdefault("400", {"description": "The spec's errors array"})
+    for status in error_statuses(responses):
+        responses[status]["content"] = {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Open311Errors"}},
+            "text/xml": {"schema": {"type": "string"}},
+        }
+
+
+def _geojson_content(response: dict[str, Any]) -> None:
+    """A GeoJSON answer declared with a model: the schema belongs to its real media type."""
+    content = response.get("content", {})
+    if GEOJSON in content and "schema" in content.get("application/json", {}):
+        content[GEOJSON] = content.pop("application/json")
+
+
+def describe_errors(schema: dict[str, Any], routes: Sequence[Any]) -> dict[str, Any]:
+    """Every JSON API operation declares ErrorBody for each error status it can answer, and
+    nothing else (FastAPI's own validation schema is never what we send)."""
+    for context in iter_route_contexts(routes):
+        route, path = context.original_route, context.path_format
+        if not isinstance(route, APIRoute) or path is None:
+            continue
+        for method in context.methods or ():
+            operation = schema["paths"].get(path, {}).get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "open311" in operation.get("tags", []):
+                _open311_errors(responses)
+                continue
+            for status in _statuses(route, path, operation):
+                responses[str(status)] = _error_response(status)
+            for response in responses.values():
+                _geojson_content(response)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(body.pop("$defs", {}))
+    components["ErrorBody"] = body
+    components["Open311Errors"] = OPEN311_ERRORS
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe_errors(FastAPI.openapi(app), app.routes)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

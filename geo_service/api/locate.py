@@ -87,5 +87,5 @@ async def locate(
             conn, lat, lon, snap_m=settings.snap_distance_m, priority=priority, choice=choice
         )
     if isinstance(result, Refusal):
-        raise result.invalid(lat, lon, profile.city.name, settings.snap_distance_m)
+        raise result.error(lat, lon, profile.city.name, settings.snap_distance_m)
     return Response(result, media_type="application/json")

@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
@@ -25,12 +27,15 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service import db
 from geo_service.api import deps
+from geo_service.api.filters import ReportFilterDep
 from geo_service.auth import User
 from geo_service.config import Settings
-from geo_service.errors import ApiError
+from geo_service.errors import Forbidden
+from geo_service.i18n import N_
 from geo_service.profile import Profile
+from geo_service.report_query import EVERYTHING, Scope
 from maps import build, export, render
-from maps.filters import FilterError, MapFilters, check_filters
+from maps.filters import MapFilters, check_filters
 
 router = APIRouter(tags=["maps"])
 GEOJSON = "application/geo+json"
@@ -43,7 +48,8 @@ def map_user(user: User = Depends(deps.current_user)) -> User:
         return user
     if user.is_staff and user.unit_id is not None:
         return user
-    raise ApiError(403, f"maps are for planners, admins and unit staff; you are {user.role}")
+    message = N_("maps are for planners, admins and unit staff; you are {role}", role=user.role)
+    raise Forbidden(message)
 
 
 def map_page_user(user: User = Depends(deps.page_user)) -> User:
@@ -56,27 +62,19 @@ def _filters_for(who: Callable[..., Any]) -> Callable[..., MapFilters]:
     """The filters dependency, for API callers (``map_user``) or pages (``map_page_user``)."""
 
     def map_filters(
+        filters: ReportFilterDep,
         profile: Profile = Depends(deps.profile),
         user: User = Depends(who),
-        group: Annotated[str | None, Query(description="category group code")] = None,
-        category: Annotated[list[str], Query(description="category code (repeatable)")] = [],  # noqa: B006
-        status: Annotated[list[str], Query(description="status (repeatable)")] = [],  # noqa: B006
-        ward: Annotated[str | None, Query(description="ward code (active boundary set)")] = None,
-        date_from: Annotated[dt.date | None, Query(alias="from", description="first day")] = None,
-        date_to: Annotated[
-            dt.date | None, Query(alias="to", description="last day (incl.)")
-        ] = None,
     ) -> MapFilters:
-        """The filters from the query string, limited to the user's area."""
+        """The report filter from the query string, limited to the user's area."""
+        tz = profile.city.timezone
+        start, end = filters.period.start, filters.period.end
+        scope = EVERYTHING if user.sees_all else Scope(user.unit_id)
         return MapFilters(
-            group=group or None,
-            categories=tuple(category),
-            statuses=tuple(status),
-            ward=ward or None,
-            date_from=date_from,
-            date_to=date_to,
-            unit_id=None if user.sees_all else user.unit_id,
-            timezone=profile.city.timezone,
+            report=replace(filters, scope=scope),
+            date_from=start.astimezone(ZoneInfo(tz)).date() if start else None,
+            date_to=(end.astimezone(ZoneInfo(tz)) - dt.timedelta(days=1)).date() if end else None,
+            timezone=tz,
         )
 
     return map_filters
@@ -98,10 +96,6 @@ async def _run(settings: Settings, work: Callable[[Connection], T]) -> T:
         with db.sync_engine(settings.sqlalchemy_url).connect() as conn:
             try:
                 return work(conn)
-            except FilterError as exc:
-                raise ApiError(422, str(exc), exc.field) from None
-            except ValueError as exc:
-                raise ApiError(422, str(exc)) from None
             finally:
                 conn.rollback()
 
@@ -115,9 +109,10 @@ async def _run(settings: Settings, work: Callable[[Connection], T]) -> T:
 async def heatmap_page(
     filters: MapFilters = Depends(page_filters),
     settings: Settings = Depends(deps.settings),
+    lang: str = Depends(deps.lang),
     cells: Annotated[int, Query(ge=20, le=400, description="grid cells across the view")] = 150,
 ) -> HTMLResponse:
-    options = build.MapOptions(tiles=_tiles(settings), cells_across=cells)
+    options = build.MapOptions(tiles=_tiles(settings), cells_across=cells, lang=lang)
     return HTMLResponse(await _run(settings, lambda c: build.heatmap(c, filters, options)))
 
 
@@ -129,9 +124,11 @@ def hotspot_options(
     eps: Annotated[float, Query(gt=0, le=5_000, description="DBSCAN radius, metres")] = 100.0,
     min_points: Annotated[int, Query(ge=2, le=100_000, description="DBSCAN core size")] = 30,
     fdr: Annotated[bool, Query(description="False Discovery Rate thresholds")] = True,
+    lang: str = Depends(deps.lang),
 ) -> build.MapOptions:
     return build.MapOptions(
         tiles=_tiles(settings),
+        lang=lang,
         hex_size_m=hex_size,
         eps_m=eps,
         min_points=min_points,
@@ -144,8 +141,11 @@ def ward_options(
     metric: Literal["per_km2", "share_overdue", "median_hours", "satisfaction"] = "per_km2",
     scheme: Literal["quantiles", "natural_breaks"] = "quantiles",
     classes: Annotated[int, Query(ge=2, le=9)] = 5,
+    lang: str = Depends(deps.lang),
 ) -> build.MapOptions:
-    return build.MapOptions(tiles=_tiles(settings), metric=metric, scheme=scheme, classes=classes)
+    return build.MapOptions(
+        tiles=_tiles(settings), metric=metric, scheme=scheme, classes=classes, lang=lang
+    )
 
 
 @router.get("/maps/hotspots", response_class=HTMLResponse)
@@ -170,15 +170,18 @@ async def wards_page(
 
 
 def _meta(filters: MapFilters, **more: Any) -> dict[str, Any]:
+    r = filters.report
     return {
         "filters": {
-            "group": filters.group,
-            "category": list(filters.categories),
-            "status": list(filters.statuses),
-            "ward": filters.ward,
+            "group": list(r.groups),
+            "category": list(r.categories),
+            "status": list(r.statuses),
+            "priority": list(r.priorities),
+            "channel": list(r.channels),
+            "ward": list(r.wards),
             "from": str(filters.date_from),
             "to": str(filters.date_to),
-            "unit_id": filters.unit_id,
+            "unit_id": r.scope.unit_id,
         },
         **more,
     }

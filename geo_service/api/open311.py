@@ -20,15 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from geo_service import errors
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
+from geo_service.api.errors import request_lang
 from geo_service.config import Settings
-from geo_service.errors import ApiError, describe_validation_errors
+from geo_service.errors import DomainError, Forbidden, Invalid, NotFound, field_message
+from geo_service.i18n import N_
+from geo_service.i18n import render as render_text
 from geo_service.open311 import keys, requests, services
 from geo_service.open311.formats import (
     FORMATS,
     MEDIA_TYPES,
     Format,
-    Open311Error,
     errors_document,
     render,
     w3c_datetime,
@@ -41,6 +45,25 @@ PREFIX = "/open311/v2"
 def _format_of(request: Request) -> Format:
     fmt = request.path_params.get("fmt") or request.url.path.rsplit(".", 1)[-1]
     return "json" if fmt == "json" else "xml"
+
+
+# The spec knows 400, 403 and 404 (and any server error); the others we answer keep their
+# own status, so a client can back off (429, 503).
+OPEN311_STATUS: dict[type[DomainError], int] = {
+    errors.NotFound: 404,
+    errors.Forbidden: 403,
+    errors.Unauthenticated: 403,
+    errors.TooMany: 429,
+    errors.Unavailable: 503,
+}
+
+
+def domain_error_response(request: Request, exc: DomainError) -> Response:
+    """A domain error in the spec's errors array, in the caller's language."""
+    status = next((s for kind, s in OPEN311_STATUS.items() if isinstance(exc, kind)), 400)
+    response = error_response(request, status, render_text(exc.message, request_lang(request)))
+    response.headers.update(api_errors.headers_of(exc) or {})
+    return response
 
 
 def error_response(request: Request, status: int, description: str) -> Response:
@@ -57,18 +80,14 @@ class Open311Route(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
-            except Open311Error as exc:
-                return error_response(request, exc.status, exc.description)
-            except ApiError as exc:
-                status = exc.status if exc.status in (403, 404) else 400
-                return error_response(request, status, exc.message)
             except RequestValidationError as exc:
-                errors = describe_validation_errors(list(exc.errors()))
-                message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-                return error_response(request, 400, message)
+                return domain_error_response(request, errors.invalid(list(exc.errors())))
+            except DomainError as exc:
+                return domain_error_response(request, exc)
             except StarletteHTTPException as exc:
                 status = exc.status_code if exc.status_code in (403, 404) else 400
-                return error_response(request, status, str(exc.detail))
+                message = api_errors.HTTP_KINDS.get(status, api_errors.HTTP_KINDS[400])[1]
+                return error_response(request, status, message.render(request_lang(request)))
 
         return route
 
@@ -98,7 +117,7 @@ def _blank(value: str | None) -> str | None:
 
 def check_format(fmt: str) -> Format:
     if fmt not in FORMATS:
-        raise Open311Error(404, f"format {fmt!r} is not offered: use .xml or .json")
+        raise NotFound(N_("format {fmt!r} is not offered: use .xml or .json", fmt=fmt), "format")
     return fmt
 
 
@@ -109,7 +128,8 @@ def jurisdiction_of(settings: Settings, profile: Profile) -> str:
 def check_jurisdiction(value: str | None, settings: Settings, profile: Profile) -> None:
     ours = jurisdiction_of(settings, profile)
     if _blank(value) is not None and value != ours:
-        raise Open311Error(404, f"jurisdiction_id {value!r} not found: this server is {ours!r}")
+        message = N_("{value!r} not found: this server is {ours!r}", value=value, ours=ours)
+        raise NotFound(field_message("jurisdiction_id", message), "jurisdiction_id")
 
 
 def document(fmt: Format, root: str, body: Any, status: int = 200) -> Response:
@@ -175,7 +195,8 @@ async def service_definition(
     fmt = check_format(fmt)
     check_jurisdiction(jurisdiction_id, settings, profile)
     if not await services.service_exists(conn, service_code):
-        raise Open311Error(404, f"service_code {service_code!r} not found")
+        message = N_("{code!r} not found", code=service_code)
+        raise NotFound(field_message("service_code", message), "service_code")
     attributes = services.attributes_of(profile).get(service_code, [])
     return document(fmt, "service_definition", services.definition(service_code, attributes))
 
@@ -189,12 +210,15 @@ def _requests_body(
     request: Request, rows: list[Any], profile: Profile, notes: dict[int, list[Any]] | None
 ) -> list[dict[str, Any]]:
     media_base = str(request.base_url).rstrip("/") + "/media/photos"
+    tz, lang = ZoneInfo(profile.city.timezone), request_lang(request)
     return [
         requests.request_document(
             row,
             city=profile.city.name,
             media_base=media_base,
             notes=notes[row.id] if notes is not None else None,
+            tz=tz,
+            lang=lang,
         )
         for row in rows
     ]
@@ -262,10 +286,11 @@ async def request_one(
     fmt = check_format(fmt)
     check_jurisdiction(jurisdiction_id, settings, profile)
     if not service_request_id.isdigit() or not 1 <= int(service_request_id) < 2**63:
-        raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
+        message = N_("{value!r} not found", value=service_request_id)
+        raise NotFound(field_message("service_request_id", message), "service_request_id")
     row = await requests.find_request(conn, int(service_request_id), profile.city.timezone)
     if extensions not in (None, "", "true", "false"):
-        raise Open311Error(400, "extensions must be true or false")
+        raise requests.bad(N_("must be true or false"), "extensions")
     notes = (
         await requests.notes_of(conn, [row.id], profile.city.timezone)
         if extensions == "true"
@@ -300,12 +325,13 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
     body is refused before it fills memory) and decoded as UTF-8, which the spec requires."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        raise Open311Error(400, "send the request form-encoded (application/x-www-form-urlencoded)")
+        message = N_("send the request form-encoded (application/x-www-form-urlencoded)")
+        raise requests.bad(message, "content-type")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise Open311Error(400, f"the request body is larger than {MAX_BODY // 1024} KB")
+            raise Invalid(N_("the request body is larger than {n} KB", n=MAX_BODY // 1024))
     if content_type == "multipart/form-data":
 
         async def once() -> AsyncGenerator[bytes, None]:
@@ -315,7 +341,7 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
         try:
             form = await parser.parse()
         except MultiPartException as exc:
-            raise Open311Error(400, f"the form cannot be read: {exc.message}") from None
+            raise Invalid(N_("the form cannot be read: {reason}", reason=exc.message)) from None
         return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     try:
         return parse_qsl(
@@ -326,9 +352,9 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
             max_num_fields=MAX_FIELDS,
         )
     except UnicodeDecodeError:
-        raise Open311Error(400, "the form is not UTF-8") from None
+        raise Invalid(N_("the form is not UTF-8")) from None
     except ValueError:
-        raise Open311Error(400, f"the form has more than {MAX_FIELDS} fields") from None
+        raise Invalid(N_("the form has more than {n} fields", n=MAX_FIELDS)) from None
 
 
 @router.post(
@@ -378,7 +404,7 @@ async def request_create(
     async with engine.connect() as conn:
         key_id = await keys.check_key(conn, fields.get("api_key"))
         if key_id is None:
-            raise Open311Error(403, "api_key is missing, unknown or revoked")
+            raise Forbidden(N_("api_key is missing, unknown or revoked"), "api_key")
         check_jurisdiction(fields.get("jurisdiction_id"), settings, profile)
         created = await requests.create_request(
             conn,
@@ -387,6 +413,7 @@ async def request_create(
             key_id=key_id,
             snap_m=settings.snap_distance_m,
             description_max=settings.description_max_chars,
+            lang=request_lang(request),
         )
     body = [
         {
@@ -401,4 +428,5 @@ async def request_create(
 # Keep last: anything else under /open311/v2/ is a 404 in the spec's errors array.
 @router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
 async def not_found(path: str) -> Response:
-    raise Open311Error(404, f"/open311/v2/{path} is not an Open311 GeoReport v2 resource")
+    message = N_("/open311/v2/{path} is not an Open311 GeoReport v2 resource", path=path)
+    raise NotFound(message)

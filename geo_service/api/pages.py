@@ -22,10 +22,11 @@ from geo_service import citizens, stats
 from geo_service.api import deps
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.config import Settings
-from geo_service.errors import ApiError
-from geo_service.i18n import LANG_COOKIE, LANGUAGES, Lang, messages_for
+from geo_service.errors import NotFound, field_message
+from geo_service.i18n import LANG_COOKIE, LANGUAGES, N_, Message
+from geo_service.labels import labels
 from geo_service.profile import Profile
-from geo_service.queue import CLOSED_STATUSES, OPEN_STATUSES
+from geo_service.report_query import CLOSED_STATUSES, OPEN_STATUSES, Period, ReportFilter
 from geo_service.templating import page_lang, templates
 from geo_service.timeline import public_report
 
@@ -40,10 +41,9 @@ async def attributions(conn: AsyncConnection) -> list[str]:
     return [str(a) for a in (await conn.execute(ATTRIBUTIONS_SQL)).scalars()]
 
 
-def map_config(
-    settings: Settings, profile: Profile, lang: Lang, prefixes: tuple[str, ...]
-) -> dict[str, Any]:
-    """What a page's script needs: where the city is, the basemap, and its texts."""
+def map_config(settings: Settings, profile: Profile, lang: str) -> dict[str, Any]:
+    """What a page's script needs: where the city is, the basemap, the statuses' names (its
+    other texts come with the scripts, see templating.scripts_html)."""
     return {
         "lang": lang,
         "center": list(profile.city.center),
@@ -57,7 +57,7 @@ def map_config(
         "max_photos": settings.max_photos,
         # Photos are made smaller in the browser: quicker on a phone's connection.
         "photo_side": min(1600, settings.photo_max_side),
-        "messages": messages_for(lang, ("map.", "status.", *prefixes)),
+        "status_names": labels("status", lang),
     }
 
 
@@ -79,7 +79,7 @@ async def report_page(
             "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
             "max_photos": settings.max_photos,
             "description_max": settings.description_max_chars,
-            "config": map_config(settings, profile, lang, ("report.", "nearby.")),
+            "config": map_config(settings, profile, lang),
         },
     )
 
@@ -92,8 +92,7 @@ async def public_map(
     conn: AsyncConnection = Depends(deps.read_connection),
 ) -> HTMLResponse:
     """The public map of reports: clustered by the server, filtered by kind and status."""
-    lang = page_lang(request)
-    config = map_config(settings, profile, lang, ())
+    config = map_config(settings, profile, page_lang(request))
     config.update(
         open_statuses=list(OPEN_STATUSES),
         closed_statuses=list(CLOSED_STATUSES),
@@ -114,7 +113,12 @@ async def public_map(
 
 
 # The periods the figures page offers, in days back from today (city time); None: all.
-PERIODS: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
+PERIODS: dict[str, tuple[int | None, Message]] = {
+    "30": (30, N_("Last 30 days")),
+    "90": (90, N_("Last 90 days")),
+    "365": (365, N_("Last 12 months")),
+    "all": (None, N_("Since the start")),
+}
 
 
 @router.get("/figures", response_class=HTMLResponse)
@@ -129,7 +133,7 @@ async def figures_page(
     people were; by ward, unit and category."""
     tz = ZoneInfo(profile.city.timezone)
     today = dt.datetime.now(tz).date()
-    days = PERIODS[period]
+    days = PERIODS[period][0]
     first_day = today - dt.timedelta(days=days - 1) if days else None
     start = dt.datetime.combine(first_day, dt.time(0), tzinfo=tz) if first_day else None
     return templates.TemplateResponse(
@@ -138,9 +142,9 @@ async def figures_page(
         {
             "city": profile.city,
             "attributions": await attributions(conn),
-            "figures": await stats.figures(conn, date_from=start),
+            "figures": await stats.figures(conn, ReportFilter(period=Period(start=start))),
             "period": period,
-            "periods": list(PERIODS),
+            "periods": {p: name for p, (_, name) in PERIODS.items()},
             "first_day": first_day,
             "today": today,
             "api_url": "/api/v1/stats" + (f"?from={first_day.isoformat()}" if first_day else ""),
@@ -164,9 +168,8 @@ async def tracking_page(
     if TOKEN.fullmatch(token):
         try:
             report = await citizens.track(conn, token, reopen_days=settings.reopen_days)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
+        except NotFound:
+            report = None
     return templates.TemplateResponse(
         request,
         "track.html",
@@ -177,10 +180,7 @@ async def tracking_page(
             "tracking_url": str(request.base_url) + f"r/{token}",
             "sent": sent,
             "followed": followed,
-            "config": {
-                "lang": page_lang(request),
-                "messages": messages_for(page_lang(request), ("track.", "report.network_error")),
-            },
+            "config": {"lang": page_lang(request)},
         },
         status_code=200 if report else 404,
         headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
@@ -198,9 +198,7 @@ async def public_report_page(
     report: dict[str, Any] | None
     try:
         report = await public_report(conn, report_id)
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
+    except NotFound:
         report = None
     return templates.TemplateResponse(
         request,
@@ -216,7 +214,12 @@ async def switch_language(
 ) -> RedirectResponse:
     """Remember the chosen language in a cookie and go back to the page the switch was on."""
     if lang not in LANGUAGES:
-        raise ApiError(404, f"lang: {lang!r} is not offered; choose one of {list(LANGUAGES)}")
+        message = N_(
+            "{lang!r} is not offered; choose one of {languages}",
+            lang=lang,
+            languages=", ".join(LANGUAGES),
+        )
+        raise NotFound(field_message("lang", message), "lang")
     # Only a path on this site: never an open redirect to another host.
     if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
         next_path = "/"

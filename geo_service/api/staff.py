@@ -4,55 +4,42 @@ SQL; planners and admins see every unit (planners read only)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.datastructures import UploadFile
 
 from geo_service import queue, staff, workflow
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
+from geo_service.api.bodies import read_with_photos
+from geo_service.api.filters import ReportFilterDep
 from geo_service.auth import User
 from geo_service.config import Settings
-from geo_service.errors import ApiError, describe_validation_errors
 from geo_service.photos import stored_uploads
-from geo_service.profile import Profile
+from geo_service.report_query import OPEN_STATUSES, Scope
+from geo_service.report_query import filter as rf
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 ReportId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-QueueStatus = queue.STATUSES
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return sorted({v for item in values or [] for v in item.split(",") if v})
 
 
 @router.get(
-    "/queue", response_class=Response, responses={200: {"content": {"application/json": {}}}}
+    "/queue",
+    response_class=Response,
+    responses={
+        200: {"model": queue.QueuePage, "description": "The queue's page and counts"},
+        **api_errors.responses(401, 403, 404, 422),
+    },
 )
 async def get_queue(
+    filters: ReportFilterDep,
     unit: Annotated[
         str | None, Query(max_length=64, description="unit code (planners and admins)")
     ] = None,
-    status: Annotated[
-        list[str] | None,
-        Query(
-            description="received, acknowledged, in_progress, resolved, rejected, or open "
-            "/ closed / all; repeat or comma-separate (default: open)"
-        ),
-    ] = None,
-    category: Annotated[list[str] | None, Query(description="category codes")] = None,
-    priority: Annotated[list[str] | None, Query(description="low, normal, high, urgent")] = None,
     overdue: bool | None = None,
-    date_from: Annotated[
-        dt.date | None, Query(alias="from", description="created on or after (city time)")
-    ] = None,
-    date_to: Annotated[
-        dt.date | None, Query(alias="to", description="created on or before (city time)")
-    ] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="words in the description or address, or #id")
     ] = None,
@@ -62,48 +49,26 @@ async def get_queue(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     user: User = Depends(deps.require_roles(*staff.STAFF_ROLES)),
     conn: AsyncConnection = Depends(deps.read_connection),
-    profile: Profile = Depends(deps.profile),
 ) -> Response:
     """A unit's reports, most urgent deadline first, with the count per status (and open,
     overdue) under the same filters. Officials get their own unit; planners and admins pick
-    one with `unit` (or see all)."""
+    one with `unit` (or see all). Without `status`, the open reports."""
     scope = staff.scope_of(user)
     unit_row = None
     if unit is not None:
         unit_row = await queue.unit_for(conn, unit, scope)
-        scope = queue.Scope(unit_row["id"])
+        scope = Scope(unit_row["id"])
     elif scope.unit_id is not None:
         unit_row = await queue.unit_for_id(conn, scope.unit_id)
-    statuses: set[str] = set()
-    for s in _split(status) or ["open"]:
-        if s == "open":
-            statuses |= set(queue.OPEN_STATUSES)
-        elif s == "closed":
-            statuses |= set(queue.CLOSED_STATUSES)
-        elif s == "all":
-            statuses |= set(queue.STATUSES)
-        elif s in queue.STATUSES:
-            statuses.add(s)
-        else:
-            raise ApiError(
-                422,
-                f"status: {s!r} is not one of {', '.join(queue.STATUSES)}, open, closed, all",
-                "status",
-            )
-    f = await queue.build_filter(
-        conn,
-        user_id=user.id,
-        timezone=profile.city.timezone,
-        statuses=tuple(statuses),
-        categories=_split(category),
-        priorities=_split(priority),
+    f = replace(
+        filters,
+        scope=scope,
+        statuses=filters.statuses or OPEN_STATUSES,
         overdue=overdue,
-        date_from=date_from,
-        date_to=date_to,
-        text=q,
-        assignee=assignee,
+        text=q.strip() if q and q.strip() else None,
+        assignee=rf.assignee(assignee, user.id),
     )
-    result = await queue.queue_page(conn, scope, f, sort=sort, page=page, page_size=page_size)
+    result = await queue.queue_page(conn, f, sort=sort, page=page, page_size=page_size)
     items = result.pop("items_json")
     head = json.dumps({"unit": unit_row, "statuses": list(f.statuses), **result}, default=str)
     return Response(head[:-1] + ',"items":' + items + "}", media_type="application/json")
@@ -114,41 +79,11 @@ async def get_staff_report(
     report_id: ReportId,
     user: User = Depends(deps.require_roles(*staff.STAFF_ROLES)),
     conn: AsyncConnection = Depends(deps.read_connection),
+    lang: str = Depends(deps.lang),
 ) -> dict[str, Any]:
     """A report in full for the unit handling it: contact details, the whole history with
     internal notes, duplicates, the transitions allowed next and the templates to answer with."""
-    return await staff.report_detail(conn, report_id, staff.scope_of(user))
-
-
-async def _read_transition(
-    request: Request, settings: Settings
-) -> tuple[workflow.TransitionIn, list[UploadFile]]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if content_type == "application/json":
-            return workflow.TransitionIn.model_validate_json(await request.body()), []
-        if content_type == "multipart/form-data":
-            form = await request.form(max_files=settings.max_photos + 1, max_fields=20)
-            fields: dict[str, Any] = {}
-            uploads: list[UploadFile] = []
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    if key != "photos":
-                        raise ApiError(422, f"{key}: only the field 'photos' takes files", key)
-                    uploads.append(value)
-                elif key != "csrf_token" and value != "":
-                    fields[key] = value
-            if len(uploads) > settings.max_photos:
-                raise ApiError(422, f"photos: at most {settings.max_photos} photos", "photos")
-            return workflow.TransitionIn.model_validate(fields), uploads
-    except ValidationError as exc:
-        errors = describe_validation_errors(list(exc.errors()))
-        raise ApiError(
-            422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors[0]["field"]
-        ) from None
-    raise ApiError(
-        415, "send the transition as application/json or multipart/form-data", "content-type"
-    )
+    return await staff.report_detail(conn, report_id, staff.scope_of(user), lang)
 
 
 @router.post(
@@ -157,7 +92,7 @@ async def _read_transition(
     response_model=workflow.TransitionOut,
     openapi_extra={
         "requestBody": {
-            "required": True,
+            "required": False,  # see api/reports.py: openapi-python-client's issue #1451
             "content": {
                 "application/json": {"schema": workflow.TransitionIn.model_json_schema()},
                 "multipart/form-data": {
@@ -176,11 +111,7 @@ async def _read_transition(
             },
         }
     },
-    responses={
-        404: {"description": "No such report in your unit"},
-        409: {"description": "Changed meanwhile (version), or a transition not allowed now"},
-        422: {"description": "A reason, unit or comment is missing or wrong"},
-    },
+    responses=api_errors.responses(404, 409, 413, 415, 422),
 )
 async def post_transition(
     report_id: ReportId,
@@ -192,7 +123,9 @@ async def post_transition(
     """Move a report on: acknowledged, in_progress, resolved, rejected (with a reason;
     `duplicate` with `duplicate_of`), transferred (with a reason and `unit`). Send the
     `version` you saw: if someone changed the report since, this is a 409."""
-    change, uploads = await _read_transition(request, settings)
+    change, uploads = await read_with_photos(
+        request, workflow.TransitionIn, settings, max_fields=20
+    )
     async with stored_uploads(uploads, settings) as photos:
         actor = workflow.Actor("staff", user.id, staff.scope_of(user))
         return await workflow.transition(
@@ -205,7 +138,7 @@ async def post_transition(
         )
 
 
-@router.patch("/staff/reports/{report_id}")
+@router.patch("/staff/reports/{report_id}", responses=api_errors.responses(409))
 async def patch_staff_report(
     report_id: ReportId,
     patch: staff.ReportPatch,
@@ -227,7 +160,7 @@ async def get_templates(
     return await staff.templates(conn, staff.scope_of(user), category=category, status=status)
 
 
-@router.post("/staff/templates", status_code=201)
+@router.post("/staff/templates", status_code=201, responses=api_errors.responses(409))
 async def post_template(
     data: staff.TemplateIn,
     user: User = Depends(deps.require_roles(*staff.MANAGER_ROLES)),

@@ -11,43 +11,86 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service import auth, queue, staff, workflow
+from geo_service import auth, errors, queue, staff
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
 from geo_service.api.auth import client_ip
 from geo_service.api.catalogue import CATEGORIES_SQL
 from geo_service.auth import User
 from geo_service.config import Settings
-from geo_service.errors import ApiError, describe_validation_errors
-from geo_service.i18n import MESSAGES, Lang, translate
-from geo_service.models import PRIORITIES
+from geo_service.errors import DomainError, Forbidden, Invalid, NotFound, TooMany, field_message
+from geo_service.i18n import N_, Message, render
 from geo_service.profile import Profile
+from geo_service.report_query import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    PRIORITIES,
+    Period,
+    ReportFilter,
+    Scope,
+    Status,
+)
+from geo_service.report_query import filter as rf
 from geo_service.templating import page_lang, templates
 
-router = APIRouter(prefix="/staff", include_in_schema=False)
+
+def error_page(request: Request, exc: DomainError) -> HTMLResponse:
+    """A refusal as a page in the page's language: what failed (heading) and why (detail)."""
+    heading: Message
+    if isinstance(exc, NotFound):
+        heading = (
+            N_("There is no such unit, or you may not see its queue.")
+            if exc.field == "unit"
+            else N_("There is no such report in your unit.")
+        )
+    elif request.method == "GET":
+        heading = N_("These filters cannot be used")
+    else:
+        heading = N_("The change was not saved")
+    context = {"message": heading, "detail": render(exc.message, page_lang(request))}
+    response = _page(request, "staff/error.html", context, api_errors.status_of(exc))
+    response.headers.update(api_errors.headers_of(exc) or {})
+    return response
+
+
+class StaffPageRoute(APIRoute):
+    """Renders every refusal raised while making a staff page as the error page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return error_page(request, exc)
+
+        return route
+
+
+router = APIRouter(prefix="/staff", include_in_schema=False, route_class=StaffPageRoute)
+LOGIN_REFUSALS: dict[type[DomainError], Message] = {
+    Forbidden: N_("This account is disabled. Please ask an administrator."),
+    TooMany: N_("Too many wrong passwords. Try again in {s} seconds."),
+}
 
 PAGE_SIZE = 50
 # The queue's tabs: what each shows, in the order they appear.
-TABS: dict[str, tuple[str, ...]] = {
-    "open": queue.OPEN_STATUSES,
-    **{s: (s,) for s in queue.OPEN_STATUSES},
-    "closed": queue.CLOSED_STATUSES,
-}
-TAB_LABELS = {
-    "open": "staff.tab_open",
-    "received": "staff.tab_received",
-    "acknowledged": "staff.tab_acknowledged",
-    "in_progress": "staff.tab_in_progress",
-    "closed": "staff.tab_closed",
+TABS: dict[str, tuple[Status, ...]] = {
+    "open": OPEN_STATUSES,
+    **{s: (s,) for s in OPEN_STATUSES},
+    "closed": CLOSED_STATUSES,
 }
 
 
@@ -77,19 +120,6 @@ def _formatter(timezone: str) -> Callable[[str | None], str]:
     return when
 
 
-def _reasons(lang: Lang) -> Callable[[str, str], str]:
-    """A reason code in the page's language (i18n ``reason.*``), else the workflow's own
-    bilingual label, else the code itself."""
-    labels = {"rejected": workflow.REJECT_REASONS, "transferred": workflow.TRANSFER_REASONS}
-
-    def reason_text(to: str, code: str) -> str:
-        if f"reason.{code}" in MESSAGES:
-            return translate(lang, f"reason.{code}")
-        return labels.get(to, {}).get(code, code)
-
-    return reason_text
-
-
 def _page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -102,7 +132,6 @@ def _page(
             "user": session.user if session else None,
             "csrf": session.csrf if session else "",
             "when": _formatter(profile.city.timezone),
-            "reasons_text": _reasons(page_lang(request)),
             **context,
         },
         status_code=status_code,
@@ -132,7 +161,7 @@ async def login_page(
 ) -> Response:
     try:
         session = await deps.current_session(request, conn, None)
-    except ApiError:
+    except DomainError:  # an expired or broken cookie: just log in again
         session = None
     if session is not None:
         return RedirectResponse(_safe_next(next_path), status_code=303)
@@ -150,30 +179,25 @@ async def login_submit(
 ) -> Response:
     """Check the password; on success set the session cookies and go where the official was
     heading. A refusal re-renders the form with the reason, and the status the API gives."""
-    error: tuple[str, int, dict[str, str]] | None = None
+    error: tuple[Message, int, dict[str, str]] | None = None
     if not username.strip() or not password:
-        error = ("staff.login_missing", 422, {})
+        error = (N_("Please enter your username and password."), 422, {})
     else:
         try:
             login = await auth.login(
                 conn, username, password, ip=client_ip(request), settings=settings
             )
-        except ApiError as exc:
-            key = {403: "staff.disabled", 429: "staff.paused"}.get(
-                exc.status, "staff.wrong_password"
-            )
-            error = (key, exc.status, exc.headers)
+        except DomainError as exc:
+            refusal = LOGIN_REFUSALS.get(type(exc), N_("Wrong username or password."))
+            headers = api_errors.headers_of(exc) or {}
+            message = Message(refusal.msgid, {"s": headers.get("Retry-After", "")})
+            error = (message, api_errors.status_of(exc), headers)
     if error is not None:
-        key, status, headers = error
+        message, status, headers = error
         response = _page(
             request,
             "staff/login.html",
-            {
-                "next": _safe_next(next_path),
-                "error": key,
-                "wait": headers.get("Retry-After", ""),
-                "username": username,
-            },
+            {"next": _safe_next(next_path), "error": message, "username": username},
             status_code=status,
         )
         response.headers.update(headers)
@@ -197,13 +221,15 @@ async def logout(
 
 
 def _forbidden(request: Request) -> HTMLResponse:
-    return _page(request, "staff/error.html", {"message": "staff.not_staff"}, status_code=403)
+    message = N_("This page is for the units' staff only.")
+    return _page(request, "staff/error.html", {"message": message}, status_code=403)
 
 
 def _map_config(settings: Settings, profile: Profile, request: Request) -> dict[str, Any]:
-    """What staff.js needs: the city's map settings and the few texts it shows itself."""
-    lang = page_lang(request)
+    """What staff.js needs: the page's language and the city's map settings (its texts come
+    with the script, see templating.scripts_html)."""
     return {
+        "lang": page_lang(request),
         "center": list(profile.city.center),
         "zoom": profile.city.default_zoom,
         "tiles": {
@@ -211,11 +237,41 @@ def _map_config(settings: Settings, profile: Profile, request: Request) -> dict[
             "attribution": settings.tile_attribution,
             "max_zoom": settings.tile_max_zoom,
         },
-        "messages": {
-            key: translate(lang, key)
-            for key in ("staff.error", "staff.network_error", "staff.changed_meanwhile")
-        },
     }
+
+
+def _page_date(value: str | None, name: str) -> dt.date | None:
+    """A date field of the filter form; one left empty is sent as "from=": no limit."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(field_message(name, N_("a date as YYYY-MM-DD")), name) from None
+
+
+async def _queue_unit(
+    conn: AsyncConnection, user: User, unit: str | None
+) -> tuple[Scope, dict[str, Any] | None]:
+    """Whose queue: an official's own unit; a planner's or admin's pick (or every unit)."""
+    scope = staff.scope_of(user)
+    if unit:
+        row = await queue.unit_for(conn, unit, scope)  # 404 for another unit
+        return Scope(row["id"]), row
+    if scope.unit_id is not None:
+        return scope, await queue.unit_for_id(conn, scope.unit_id)
+    return scope, None
+
+
+def _queue_map_config(
+    settings: Settings, profile: Profile, request: Request, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {**_map_config(settings, profile, request), "reports": [_map_point(i) for i in items]}
+
+
+def _map_point(item: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "lat", "lon", "status", "overdue")
+    return {**{k: item[k] for k in keys}, "category": item["category_name"]}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -239,24 +295,19 @@ async def queue_page(
     """The unit's queue, most urgent deadline first, the same query as GET /api/v1/queue."""
     if user.role not in staff.STAFF_ROLES:
         return _forbidden(request)
-    if tab not in TABS:
-        tab = "open"
-    scope = staff.scope_of(user)
-    unit_row = None
-    if unit:
-        try:
-            unit_row = await queue.unit_for(conn, unit, scope)  # 404 for another unit
-        except ApiError:
-            return _page(request, "staff/error.html", {"message": "staff.no_unit"}, 404)
-        scope = queue.Scope(unit_row["id"])
-    elif scope.unit_id is not None:
-        unit_row = await queue.unit_for_id(conn, scope.unit_id)
-    try:  # a date field left empty is sent as "from=": no limit, not an error
-        date_from = dt.date.fromisoformat(from_day) if from_day else None
-        date_to = dt.date.fromisoformat(to_day) if to_day else None
-    except ValueError:
-        context = {"message": "staff.bad_filter", "detail": "from, to: dates as YYYY-MM-DD"}
-        return _page(request, "staff/error.html", context, 422)
+    tab = tab if tab in TABS else "open"
+    scope, unit_row = await _queue_unit(conn, user, unit)
+    date_from, date_to = _page_date(from_day, "from"), _page_date(to_day, "to")
+    f = ReportFilter(
+        scope=scope,
+        statuses=TABS[tab],
+        categories=(category,) if category else (),
+        priorities=rf.priorities([priority] if priority else None),
+        overdue=overdue,
+        period=Period.days(date_from, date_to, profile.city.timezone),
+        text=q.strip() if q and q.strip() else None,
+        assignee=user.id if mine else None,
+    )
     filters = {
         "q": q or "",
         "category": category or "",
@@ -266,66 +317,29 @@ async def queue_page(
         "overdue": "true" if overdue else "",
         "mine": "true" if mine else "",
     }
-    try:
-        f = await queue.build_filter(
-            conn,
-            user_id=user.id,
-            timezone=profile.city.timezone,
-            statuses=TABS[tab],
-            categories=[category] if category else None,
-            priorities=[priority] if priority else None,
-            overdue=overdue,
-            date_from=date_from,
-            date_to=date_to,
-            text=q,
-            assignee="me" if mine else None,
-        )
-    except ApiError as exc:
-        context = {"message": "staff.bad_filter", "detail": exc.message}
-        return _page(request, "staff/error.html", context, 422)
-    result = await queue.queue_page(conn, scope, f, page=page, page_size=PAGE_SIZE)
+    result = await queue.queue_page(conn, f, page=page, page_size=PAGE_SIZE)
     items = json.loads(result["items_json"])
-    groups = json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one())
-    return _page(
-        request,
-        "staff/queue.html",
-        {
-            "filters": filters,
-            # What the tabs and pages carry along: every filter but the tab and the page.
-            "filter_query": urlencode(
-                {
-                    **{k: v for k, v in filters.items() if v},
-                    **({"unit": unit_row["code"]} if unit_row and user.sees_all else {}),
-                }
-            ),
-            "groups": groups,
-            "priorities": PRIORITIES,
-            "filtered": any(v for k, v in filters.items() if k != "q"),
-            "unit": unit_row,
-            "tab": tab,
-            "tabs": TAB_LABELS,
-            "tab_counts": {
-                name: sum(result["counts"].get(s, 0) for s in statuses)
-                for name, statuses in TABS.items()
-            },
-            "result": result,
-            "items": items,
-            "config": {
-                **_map_config(settings, profile, request),
-                "reports": [
-                    {
-                        "id": i["id"],
-                        "lat": i["lat"],
-                        "lon": i["lon"],
-                        "status": i["status"],
-                        "overdue": i["overdue"],
-                        "category": i["category_name"],
-                    }
-                    for i in items
-                ],
-            },
+    carried = {k: v for k, v in filters.items() if v}
+    if unit_row and user.sees_all:
+        carried["unit"] = unit_row["code"]
+    context = {
+        "filters": filters,
+        "filter_query": urlencode(carried),  # what tabs and pages carry: all but tab and page
+        "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
+        "priorities": PRIORITIES,
+        "filtered": any(v for k, v in filters.items() if k != "q"),
+        "unit": unit_row,
+        "tab": tab,
+        "tabs": list(TABS),
+        "tab_counts": {
+            name: sum(result["counts"].get(s, 0) for s in statuses)
+            for name, statuses in TABS.items()
         },
-    )
+        "result": result,
+        "items": items,
+        "config": _queue_map_config(settings, profile, request, items),
+    }
+    return _page(request, "staff/queue.html", context)
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
@@ -340,12 +354,7 @@ async def report_page(
     """One report in full: photos, timeline, and the transition form for those who may."""
     if user.role not in staff.STAFF_ROLES:
         return _forbidden(request)
-    try:
-        report = await staff.report_detail(conn, report_id, staff.scope_of(user))
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
-        return _page(request, "staff/error.html", {"message": "staff.not_found"}, 404)
+    report = await staff.report_detail(conn, report_id, staff.scope_of(user), page_lang(request))
     can_write = user.role in staff.WRITE_ROLES
     can_manage = user.role in staff.MANAGER_ROLES
     officials = await staff.unit_officials(conn, report["unit"]["id"]) if can_manage else []
@@ -359,17 +368,7 @@ async def report_page(
             "officials": officials,
             "priorities": PRIORITIES,
             "config": {
-                **_map_config(settings, profile, request),
-                "reports": [
-                    {
-                        "id": report["id"],
-                        "lat": report["lat"],
-                        "lon": report["lon"],
-                        "status": report["status"],
-                        "overdue": report["overdue"],
-                        "category": report["category_name"],
-                    }
-                ],
+                **_queue_map_config(settings, profile, request, [report]),
                 "templates": report["templates"],
             },
         },
@@ -389,14 +388,12 @@ async def assign(
     """A manager's plain form (no script needed): who handles the report and how urgent it
     is, with the same version check and event as PATCH /api/v1/staff/reports/{id}."""
     if user.role not in staff.MANAGER_ROLES:
-        return _page(request, "staff/error.html", {"message": "staff.managers_only"}, 403)
-
-    def not_saved(detail: str, status: int) -> HTMLResponse:
-        context = {"message": "staff.not_saved", "detail": detail}
-        return _page(request, "staff/error.html", context, status)
+        message = N_("Only the unit's managers assign reports.")
+        return _page(request, "staff/error.html", {"message": message}, 403)
 
     if assignee.strip() and not assignee.strip().isdigit():
-        return not_saved("assignee: a user id of the unit, or empty", 422)
+        message = N_("a user id of the unit, or empty")
+        raise Invalid(field_message("assignee", message), "assignee")
     try:
         patch = staff.ReportPatch.model_validate(
             {
@@ -405,10 +402,7 @@ async def assign(
                 "assignee": int(assignee) if assignee.strip() else None,
             }
         )
-        await staff.patch_report(conn, report_id, patch, user)
     except ValidationError as exc:
-        errors = describe_validation_errors(list(exc.errors()))
-        return not_saved("; ".join(f"{e['field']}: {e['message']}" for e in errors), 422)
-    except ApiError as exc:
-        return not_saved(exc.message, exc.status)
+        raise errors.invalid(list(exc.errors())) from None
+    await staff.patch_report(conn, report_id, patch, user)
     return RedirectResponse(f"/staff/reports/{report_id}", status_code=303)

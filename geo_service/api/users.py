@@ -14,8 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service import accounts
 from geo_service.api import deps
+from geo_service.api import errors as api_errors
 from geo_service.auth import ROLES, User, check_password_strength, hash_password
-from geo_service.errors import ApiError
+from geo_service.errors import Conflict, Invalid, field_message
+from geo_service.i18n import N_
 
 router = APIRouter(prefix="/api/v1/users", tags=["accounts"])
 admin_only = deps.require_roles("admin")
@@ -76,7 +78,13 @@ async def list_users(
     return [UserOut.of(a) for a in found]
 
 
-@router.post("", response_model=UserOut, status_code=201, summary="Create an account")
+@router.post(
+    "",
+    response_model=UserOut,
+    status_code=201,
+    summary="Create an account",
+    responses=api_errors.responses(409),
+)
 async def create_user(
     body: UserIn,
     _: User = Depends(admin_only),
@@ -110,6 +118,7 @@ async def get_user(
 
 @router.patch(
     "/{user_id}",
+    responses=api_errors.responses(409),
     response_model=UserOut,
     summary="Change role, unit, name; disable or enable; set a new password",
     description="Disabling, a new role or unit, or a new password ends the user's sessions.",
@@ -124,13 +133,12 @@ async def change_user(
     if user_id == admin.id and (
         body.active is False or ("role" in sent and body.role != admin.role)
     ):
-        raise ApiError(
-            409, "you cannot disable or demote your own account (ask another admin)", "role"
-        )
+        message = N_("you cannot disable or demote your own account (ask another admin)")
+        raise Conflict(message, "role")
     if "role" in sent and body.role is None:
-        raise ApiError(422, "role: must not be null", "role")
+        raise Invalid(field_message("role", N_("must not be null")), "role")
     if "active" in sent and body.active is None:
-        raise ApiError(422, "active: must be true or false", "active")
+        raise Invalid(field_message("active", N_("must be true or false")), "active")
     password_hash = None
     if body.password is not None:
         check_password_strength(body.password)

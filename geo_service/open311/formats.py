@@ -100,12 +100,3 @@ def render(fmt: Format, root: str, body: Mapping[str, Any] | Sequence[Any]) -> b
 def errors_document(fmt: Format, code: int, description: str) -> bytes:
     """The spec's error shape: ``<errors><error><code/><description/>`` or ``[{...}]``."""
     return render(fmt, "errors", [{"code": code, "description": description}])
-
-
-class Open311Error(Exception):
-    """A request we refuse, answered in the spec's errors array with 400, 403 or 404."""
-
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description

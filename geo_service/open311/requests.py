@@ -21,12 +21,21 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service import gazetteer
-from geo_service.errors import describe_validation_errors
-from geo_service.open311.formats import Open311Error
+from geo_service import errors, gazetteer
+from geo_service.errors import Invalid, NotFound
+from geo_service.i18n import N_, Message, gettext
 from geo_service.profile import Attribute, Profile
-from geo_service.queue import CLOSED_STATUSES
-from geo_service.reports import ReportIn, create_report, parse_bbox
+from geo_service.report_query import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Near,
+    Period,
+    ReportFilter,
+    Status,
+)
+from geo_service.report_query import filter as rf
+from geo_service.report_query.projections import FROM_SQL, OPEN311_FIELDS, columns
+from geo_service.reports import ReportIn, create_report
 
 _ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _STRING_MAX = 500
@@ -50,28 +59,27 @@ def w3c_sql(column: str) -> str:
     )
 
 
-REQUEST_COLUMNS = f"""
-    r.id, r.status, c.code AS service_code, c.name AS service_name, r.description,
-    u.name AS agency, {w3c_sql("r.created_at")} AS requested,
-    {w3c_sql("r.updated_at")} AS updated,
-    {w3c_sql("r.deadline_at")} AS expected,
-    'Đã chuyển đến ' || u.name || '; hạn xử lý '
-      || to_char(r.deadline_at AT TIME ZONE :tz, 'HH24:MI DD/MM/YYYY') || '.' AS notice,
-    r.ward_code, a.full_name AS ward_name, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon,
-    r.media_url,
-    (SELECT p.file_name FROM report_photos p
-      WHERE p.report_id = r.id AND p.event_id IS NULL ORDER BY p.id LIMIT 1) AS photo,
-    (SELECT e.public_comment FROM report_events e
-      WHERE e.report_id = r.id AND coalesce(e.public_comment, '') <> ''
-      ORDER BY e.at DESC, e.id DESC LIMIT 1) AS status_notes
-"""
+# The spec's request: our projection's fields under its names (report_query.projections),
+# dates as W3C date-times in the city's time zone.
+REQUEST_COLUMNS = (
+    columns({k: v for k, v in OPEN311_FIELDS.items() if not k.endswith("_at")})
+    + ", "
+    + ", ".join(
+        f"{w3c_sql(f'r.{k}')} AS {name}"
+        for k, name in (
+            ("created_at", "requested"),
+            ("updated_at", "updated"),
+            ("deadline_at", "expected"),
+        )
+    )
+    + ", r.deadline_at"
+)
 
-REQUEST_FROM = """
-      FROM reports r
-      JOIN categories c ON c.id = r.category_id
-      JOIN units u ON u.id = r.unit_id
-      LEFT JOIN areas a ON a.set_id = r.boundary_set_id AND a.code = r.ward_code
-"""
+
+def bad(message: Message, field: str) -> Invalid:
+    """A request Open311 answers with 400: the field, then what is wrong with it."""
+    return Invalid(errors.field_message(field, message), field)
+
 
 NOTES_SQL = text(
     f"""
@@ -86,17 +94,12 @@ NOTES_SQL = text(
 
 @dataclass(frozen=True)
 class Query:
-    """GET requests' arguments, checked; empty arguments were already dropped."""
+    """GET requests' arguments, checked: the report filter they select, and how to page and
+    show the result. Empty arguments were already dropped."""
 
-    ids: list[int] | None = None
-    service_codes: list[str] | None = None
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
-    statuses: frozenset[str] = frozenset()
+    filter: ReportFilter
     page: int = 1
     page_size: int = 1000
-    near: tuple[float, float, float] | None = None  # lat, lon, radius in metres
-    bbox: tuple[float, float, float, float] | None = None
     extensions: bool = False
 
 
@@ -107,9 +110,10 @@ def parse_datetime(value: str, field: str, tz: dt.tzinfo) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise Open311Error(
-            400, f"{field} {value!r} is not a W3C date-time such as 2025-07-01T08:00:00+07:00"
-        ) from None
+        message = N_(
+            "{value!r} is not a W3C date-time such as 2025-07-01T08:00:00+07:00", value=value
+        )
+        raise bad(message, field) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
@@ -117,59 +121,46 @@ def _float(value: str, field: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise Open311Error(400, f"{field} {value!r} is not a number") from None
+        raise bad(N_("{value!r} is not a number", value=value), field) from None
     if not math.isfinite(number):
-        raise Open311Error(400, f"{field} must be a finite number")
+        raise bad(N_("must be a finite number"), field)
     return number
 
 
 def _int(value: str, field: str, low: int, high: int) -> int:
     if not value.isdigit() or not low <= int(value) <= high:
-        raise Open311Error(400, f"{field} must be a whole number from {low} to {high}")
+        raise bad(N_("must be a whole number from {low} to {high}", low=low, high=high), field)
     return int(value)
 
 
-def parse_query(
-    args: Mapping[str, str],
-    *,
-    tz: dt.tzinfo,
-    max_requests: int,
-    max_days: int,
-    now: dt.datetime,
-) -> Query:
-    """Check GET requests' arguments: 400 naming the argument for anything wrong."""
-    extensions = args.get("extensions", "false").lower()
-    if extensions not in ("true", "false"):
-        raise Open311Error(400, "extensions must be true or false")
-    page = _int(args["page"], "page", 1, 100_000) if "page" in args else 1
-    size = args.get("page_size")
-    page_size = _int(size, "page_size", 1, max_requests) if size else max_requests
-    common: dict[str, Any] = {
-        "extensions": extensions == "true",
-        "page": page,
-        "page_size": page_size,
-    }
-    if "service_request_id" in args:  # overrides every other filter
-        ids = []
-        for part in args["service_request_id"].split(","):
-            part = part.strip()
-            if not part.isdigit() or not 1 <= int(part) < 2**63:
-                raise Open311Error(400, f"service_request_id {part!r} is not a request id")
-            ids.append(int(part))
-        if len(ids) > max_requests:
-            raise Open311Error(400, f"service_request_id: at most {max_requests} ids")
-        return Query(ids=ids, **common)
+def _ids(value: str, max_requests: int) -> tuple[int, ...]:
+    ids = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 1 <= int(part) < 2**63:
+            message = N_("{value!r} is not a request id", value=part)
+            raise bad(message, "service_request_id")
+        ids.append(int(part))
+    if len(ids) > max_requests:
+        raise bad(N_("at most {n} ids", n=max_requests), "service_request_id")
+    return tuple(ids)
 
-    codes = None
-    if "service_code" in args:
-        codes = sorted({c.strip() for c in args["service_code"].split(",") if c.strip()})
-    statuses: frozenset[str] = frozenset()
-    if "status" in args:
-        statuses = frozenset(s.strip().lower() for s in args["status"].split(",") if s.strip())
-        wrong = statuses - {"open", "closed"}
-        if wrong:
-            raise Open311Error(400, f"status {sorted(wrong)[0]!r}: use open, closed or both")
 
+def _statuses(value: str | None) -> tuple[Status, ...]:
+    """The spec's two statuses: closed is resolved or rejected, open every other."""
+    if value is None:
+        return ()
+    asked = {s.strip().lower() for s in value.split(",") if s.strip()}
+    wrong = sorted(asked - {"open", "closed"})
+    if wrong:
+        raise bad(N_("{value!r}: use open, closed or both", value=wrong[0]), "status")
+    if asked == {"open"}:
+        return OPEN_STATUSES
+    return CLOSED_STATUSES if asked == {"closed"} else ()
+
+
+def _period(args: Mapping[str, str], tz: dt.tzinfo, max_days: int, now: dt.datetime) -> Period:
+    """start_date and end_date, by default the last ``max_days`` days, at most that long."""
     start = parse_datetime(args["start_date"], "start_date", tz) if "start_date" in args else None
     end = parse_datetime(args["end_date"], "end_date", tz) if "end_date" in args else None
     span = dt.timedelta(days=max_days)
@@ -181,89 +172,86 @@ def parse_query(
     if end is None:
         end = start + span
     if end < start:
-        raise Open311Error(400, "end_date is before start_date")
+        raise bad(N_("is before start_date"), "end_date")
     if end - start > span:
-        raise Open311Error(400, f"start_date and end_date are more than {max_days} days apart")
+        message = N_("more than {days} days after start_date", days=max_days)
+        raise bad(message, "end_date")
+    return Period(start, end)
 
-    near = None
-    if "lat" in args or "long" in args:
-        if "lat" not in args or "long" not in args:
-            raise Open311Error(400, "lat and long go together")
-        lat, lon = _float(args["lat"], "lat"), _float(args["long"], "long")
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise Open311Error(400, "lat must be within -90..90 and long within -180..180")
-        radius = _float(args["radius"], "radius") if "radius" in args else 500.0
-        if not 0 < radius <= _RADIUS_MAX_M:
-            raise Open311Error(400, f"radius must be more than 0 and at most {_RADIUS_MAX_M:.0f}")
-        near = (lat, lon, radius)
-    elif "radius" in args:
-        raise Open311Error(400, "radius needs lat and long")
-    bbox = parse_bbox(args["bbox"]) if "bbox" in args else None
-    return Query(
-        service_codes=codes,
-        start=start,
-        end=end,
-        statuses=statuses,
-        near=near,
-        bbox=bbox,
-        **common,
+
+def _near(args: Mapping[str, str]) -> Near | None:
+    """The ``lat``, ``long`` and ``radius`` extension (metres, default 500)."""
+    if "lat" not in args and "long" not in args:
+        if "radius" in args:
+            raise bad(N_("needs lat and long"), "radius")
+        return None
+    if "lat" not in args or "long" not in args:
+        raise bad(N_("lat and long go together"), "lat" if "lat" not in args else "long")
+    lat, lon = _float(args["lat"], "lat"), _float(args["long"], "long")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise bad(N_("lat must be within -90..90 and long within -180..180"), "lat")
+    radius = _float(args["radius"], "radius") if "radius" in args else 500.0
+    if not 0 < radius <= _RADIUS_MAX_M:
+        raise bad(N_("must be more than 0 and at most {max:.0f}", max=_RADIUS_MAX_M), "radius")
+    return Near(lat, lon, radius)
+
+
+def parse_query(
+    args: Mapping[str, str],
+    *,
+    tz: dt.tzinfo,
+    max_requests: int,
+    max_days: int,
+    now: dt.datetime,
+) -> Query:
+    """Check GET requests' arguments (400 naming the argument for anything wrong) and turn
+    them into the report filter every other surface uses."""
+    extensions = args.get("extensions", "false").lower()
+    if extensions not in ("true", "false"):
+        raise bad(N_("must be true or false"), "extensions")
+    page = _int(args["page"], "page", 1, 100_000) if "page" in args else 1
+    size = args.get("page_size")
+    page_size = _int(size, "page_size", 1, max_requests) if size else max_requests
+    common: dict[str, Any] = {
+        "extensions": extensions == "true",
+        "page": page,
+        "page_size": page_size,
+    }
+    # A duplicate is a request a citizen sent: it is listed (and says what it duplicates).
+    if "service_request_id" in args:  # overrides every other filter
+        ids = _ids(args["service_request_id"], max_requests)
+        return Query(ReportFilter(ids=ids, duplicates="include"), **common)
+    report_filter = ReportFilter(
+        categories=tuple(rf.split([args.get("service_code", "")])),
+        statuses=_statuses(args.get("status")),
+        period=_period(args, tz, max_days, now),
+        near=_near(args),
+        bbox=rf.parse_bbox(args["bbox"]) if "bbox" in args else None,
+        # Extensions: the same filters as the rest of our API.
+        wards=tuple(rf.split([args.get("ward", "")])),
+        groups=tuple(rf.split([args.get("group", "")])),
+        duplicates="include",
     )
-
-
-async def _known_codes(conn: AsyncConnection, codes: Sequence[str]) -> None:
-    sql = text("SELECT code FROM categories WHERE code = ANY(:c)")
-    known = set((await conn.execute(sql, {"c": codes})).scalars())
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise Open311Error(400, f"service_code {unknown[0]!r} not found")
+    return Query(report_filter, **common)
 
 
 async def find_requests(conn: AsyncConnection, q: Query, tz: str) -> list[Any]:
     """The reports the query selects, newest first, dates in the time zone ``tz``."""
-    where: list[str] = []
-    params: dict[str, Any] = {
-        "limit": q.page_size,
-        "offset": (q.page - 1) * q.page_size,
-        "tz": tz,
-    }
-    if q.ids is not None:
-        where.append("r.id = ANY(:ids)")
-        params["ids"] = q.ids
-    else:
-        where.append("r.created_at >= :start AND r.created_at < :end")
-        params.update(start=q.start, end=q.end)
-        if q.service_codes:
-            await _known_codes(conn, q.service_codes)
-            where.append("c.code = ANY(:codes)")
-            params["codes"] = q.service_codes
-        if q.statuses == {"open"}:
-            where.append("r.status <> ALL(:closed)")
-        elif q.statuses == {"closed"}:
-            where.append("r.status = ANY(:closed)")
-        params["closed"] = list(CLOSED_STATUSES)
-        if q.near:
-            lat, lon, radius = q.near
-            where.append(
-                "ST_DWithin(r.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-                "::geography, :radius)"
-            )
-            params.update(lat=lat, lon=lon, radius=radius)
-        if q.bbox:
-            where.append("r.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
-            params.update(dict(zip(("x1", "y1", "x2", "y2"), q.bbox, strict=True)))
+    f = await q.filter.resolve(conn, fields={"category": "service_code"})
+    where, params = f.where()
+    params.update(limit=q.page_size, offset=(q.page - 1) * q.page_size, tz=tz)
     sql = text(
-        f"SELECT {REQUEST_COLUMNS} {REQUEST_FROM} WHERE {' AND '.join(where)}"
+        f"SELECT {REQUEST_COLUMNS} {FROM_SQL} WHERE {where}"
         " ORDER BY r.created_at DESC, r.id DESC LIMIT :limit OFFSET :offset"
     )
-    params.setdefault("closed", list(CLOSED_STATUSES))
     return list((await conn.execute(sql, params)).all())
 
 
 async def find_request(conn: AsyncConnection, request_id: int, tz: str) -> Any:
-    sql = text(f"SELECT {REQUEST_COLUMNS} {REQUEST_FROM} WHERE r.id = :id")
+    sql = text(f"SELECT {REQUEST_COLUMNS} {FROM_SQL} WHERE r.id = :id")
     row = (await conn.execute(sql, {"id": request_id, "tz": tz})).first()
     if row is None:
-        raise Open311Error(404, f"service_request_id {request_id} not found")
+        raise NotFound(N_("service_request_id {id} not found", id=request_id), "service_request_id")
     return row
 
 
@@ -272,18 +260,18 @@ async def find_token(conn: AsyncConnection, token: str) -> int:
         await conn.execute(text("SELECT id FROM reports WHERE token = :t"), {"t": token})
     ).scalar()
     if found is None:
-        raise Open311Error(404, "token not found")
+        raise NotFound(N_("token not found"), "token")
     return int(found)
 
 
-def service_notice(unit_name: str, deadline: dt.datetime, tz: dt.tzinfo) -> str:
-    """What will happen: who handles the request and by when (GET writes the same in SQL,
-    ``notice`` in REQUEST_COLUMNS)."""
-    return f"Đã chuyển đến {unit_name}; hạn xử lý {deadline.astimezone(tz):%H:%M %d/%m/%Y}."
+def service_notice(unit_name: str, deadline: dt.datetime, tz: dt.tzinfo, lang: str) -> str:
+    """What will happen: who handles the request and by when, in the caller's language."""
+    when = f"{deadline.astimezone(tz):%H:%M %d/%m/%Y}"
+    return gettext(lang, "Sent to {unit}; due by {deadline}.", unit=unit_name, deadline=when)
 
 
 def request_document(
-    row: Any, *, city: str, media_base: str, notes: list[Any] | None
+    row: Any, *, city: str, media_base: str, notes: list[Any] | None, tz: dt.tzinfo, lang: str
 ) -> dict[str, Any]:
     """One report as the spec's request, in the spec's field order."""
     media = row.media_url or (f"{media_base}/{row.photo}" if row.photo else None)
@@ -295,15 +283,15 @@ def request_document(
         "service_code": row.service_code,
         "description": row.description,
         "agency_responsible": row.agency,
-        "service_notice": row.notice,
+        "service_notice": service_notice(row.agency, row.deadline_at, tz, lang),
         "requested_datetime": row.requested,
         "updated_datetime": row.updated,
         "expected_datetime": row.expected,
         "address": f"{row.ward_name}, {city}" if row.ward_name else city,
         "address_id": None,
         "zipcode": None,
-        "lat": round(row.lat, 7),
-        "long": round(row.lon, 7),
+        "lat": float(row.lat),
+        "long": float(row.lon),
         "media_url": media,
     }
     if notes is not None:  # extensions=true
@@ -327,12 +315,10 @@ async def notes_of(conn: AsyncConnection, ids: list[int], tz: str) -> dict[int, 
 # --- writing ---------------------------------------------------------------------------
 
 
-def parse_attributes(
-    form: Sequence[tuple[str, str]], questions: list[Attribute], service_code: str, tz: dt.tzinfo
-) -> dict[str, str | list[str]]:
-    """``attribute[CODE]`` and ``attribute[CODE][]`` checked against the service definition:
-    known codes, required ones present, values of the right type or from the list."""
-    by_code = {a.code: a for a in questions}
+def _attribute_answers(
+    form: Sequence[tuple[str, str]], by_code: Mapping[str, Attribute], service_code: str
+) -> dict[str, list[str]]:
+    """``attribute[CODE]`` and ``attribute[CODE][]`` values by code, each a known question."""
     given: dict[str, list[str]] = {}
     for key, value in form:
         m = _ATTRIBUTE_KEY.match(key)
@@ -340,39 +326,53 @@ def parse_attributes(
             continue
         code = m.group(1)
         if code not in by_code:
-            raise Open311Error(400, f"attribute[{code}] is not a question of {service_code}")
+            message = N_("not a question of {service}", service=service_code)
+            raise bad(message, f"attribute[{code}]")
         if value.strip():
             given.setdefault(code, []).append(value.strip())
+    return given
+
+
+def _answer(a: Attribute, values: list[str], tz: dt.tzinfo) -> str | list[str]:
+    """One question's answer checked against its datatype and its list of values."""
+    field = f"attribute[{a.code}]"
+    if a.datatype != "multivaluelist" and len(values) > 1:
+        raise bad(N_("takes one value"), field)
+    keys = {v.key for v in a.values}
+    if a.datatype in ("singlevaluelist", "multivaluelist"):
+        for v in values:
+            if v not in keys:
+                message = N_(
+                    "{value!r} is not one of {keys}", value=v, keys=", ".join(sorted(keys))
+                )
+                raise bad(message, field)
+        return list(dict.fromkeys(values)) if a.datatype == "multivaluelist" else values[0]
+    value = values[0]
+    if a.datatype == "number":
+        _float(value, field)
+    elif a.datatype == "datetime":
+        value = parse_datetime(value, field, tz).isoformat()
+    elif a.datatype == "string" and len(value) > _STRING_MAX:
+        raise bad(N_("is longer than {n} characters", n=_STRING_MAX), field)
+    elif a.datatype == "text" and len(value) > 4000:
+        raise bad(N_("is longer than {n} characters", n=4000), field)
+    return value
+
+
+def parse_attributes(
+    form: Sequence[tuple[str, str]], questions: list[Attribute], service_code: str, tz: dt.tzinfo
+) -> dict[str, str | list[str]]:
+    """``attribute[CODE]`` and ``attribute[CODE][]`` checked against the service definition:
+    known codes, required ones present, values of the right type or from the list."""
+    given = _attribute_answers(form, {a.code: a for a in questions}, service_code)
     answers: dict[str, str | list[str]] = {}
     for a in questions:
         values = given.get(a.code, [])
-        field = f"attribute[{a.code}]"
-        if not values:
-            if a.required:
-                raise Open311Error(400, f"{field} is required ({a.description})")
-            continue
-        if a.datatype != "multivaluelist" and len(values) > 1:
-            raise Open311Error(400, f"{field} takes one value")
-        keys = {v.key for v in a.values}
-        if a.datatype in ("singlevaluelist", "multivaluelist"):
-            for v in values:
-                if v not in keys:
-                    raise Open311Error(
-                        400, f"{field}: {v!r} is not one of {', '.join(sorted(keys))}"
-                    )
-            multi = a.datatype == "multivaluelist"
-            answers[a.code] = list(dict.fromkeys(values)) if multi else values[0]
-            continue
-        value = values[0]
-        if a.datatype == "number":
-            _float(value, field)
-        elif a.datatype == "datetime":
-            value = parse_datetime(value, field, tz).isoformat()
-        elif a.datatype == "string" and len(value) > _STRING_MAX:
-            raise Open311Error(400, f"{field} is longer than {_STRING_MAX} characters")
-        elif a.datatype == "text" and len(value) > 4000:
-            raise Open311Error(400, f"{field} is longer than 4000 characters")
-        answers[a.code] = value
+        if values:
+            answers[a.code] = _answer(a, values, tz)
+        elif a.required:
+            message = N_("is required ({question})", question=a.description)
+            raise bad(message, f"attribute[{a.code}]")
     return answers
 
 
@@ -383,6 +383,62 @@ class Created:
     account_id: str | None
 
 
+def _fields(form: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The form's plain fields, stripped; a field given twice must say the same twice."""
+    fields: dict[str, str] = {}
+    for key, value in form:
+        if _ATTRIBUTE_KEY.match(key):
+            continue
+        if key in fields and value.strip() != fields[key]:
+            raise bad(N_("is given more than once"), key)
+        if value.strip():
+            fields[key] = value.strip()
+    return fields
+
+
+async def _location(
+    conn: AsyncConnection, fields: Mapping[str, str], profile: Profile
+) -> tuple[float, float, bool]:
+    """lat and long, or a point in the ward an address names (and that it was by address)."""
+    if "lat" in fields or "long" in fields:
+        if "lat" not in fields or "long" not in fields:
+            raise bad(N_("lat and long go together"), "lat" if "lat" not in fields else "long")
+        return _float(fields["lat"], "lat"), _float(fields["long"], "long"), False
+    if fields.get("address_string"):
+        place = await gazetteer.resolve(conn, fields["address_string"], profile.gazetteer)
+        return place.lat, place.lon, True
+    if "address_id" in fields:
+        message = N_("is not used by this server: send lat and long or address_string")
+        raise bad(message, "address_id")
+    raise bad(N_("location was not provided: send lat and long or address_string"), "lat")
+
+
+def _check_media_url(url: str | None) -> None:
+    if url and (not re.match(r"^https?://[^\s/]+", url) or len(url) > _MEDIA_URL_MAX):
+        message = N_("must be an http(s) URL of at most {n} characters", n=_MEDIA_URL_MAX)
+        raise bad(message, "media_url")
+
+
+def _report_in(fields: Mapping[str, str], description: str, lat: float, lon: float) -> ReportIn:
+    """The fields as our own API's report (the same checks), named as Open311 names them."""
+    name = " ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p) or None
+    data = {
+        "category": fields["service_code"],
+        "description": description,
+        "lat": lat,
+        "lon": lon,
+        "address": fields.get("address_string"),
+        "name": name,
+        "phone": fields.get("phone"),
+        "email": fields.get("email"),
+    }
+    try:
+        return ReportIn.model_validate(data)
+    except ValidationError as exc:
+        renamed = {"lon": "long", "address": "address_string", "name": "first_name"}
+        raise errors.invalid(list(exc.errors()), rename=renamed) from None
+
+
 async def create_request(
     conn: AsyncConnection,
     form: Sequence[tuple[str, str]],
@@ -391,91 +447,39 @@ async def create_request(
     key_id: int,
     snap_m: float,
     description_max: int,
+    lang: str,
 ) -> Created:
     """A POSTed request, checked field by field, then stored and routed by the reports code
     (``create_report``), exactly as a report from our own API."""
-    fields: dict[str, str] = {}
-    for key, value in form:
-        if _ATTRIBUTE_KEY.match(key):
-            continue
-        if key in fields and value.strip() != fields[key]:
-            raise Open311Error(400, f"{key} is given more than once")
-        if value.strip():
-            fields[key] = value.strip()
+    fields = _fields(form)
     code = fields.get("service_code")
     if not code:
-        raise Open311Error(400, "service_code was not provided")
-    row = (
-        await conn.execute(
-            text("SELECT name FROM categories WHERE code = :c AND active"), {"c": code}
-        )
-    ).first()
-    if row is None:
-        raise Open311Error(400, f"service_code {code!r} not found")
+        raise bad(N_("was not provided"), "service_code")
+    sql = text("SELECT name FROM categories WHERE code = :c AND active")
+    category = (await conn.execute(sql, {"c": code})).first()
+    if category is None:
+        raise bad(N_("{code!r} not found", code=code), "service_code")
     tz = ZoneInfo(profile.city.timezone)
     questions = next((c.attributes for c in profile.categories if c.code == code), [])
     answers = parse_attributes(form, questions, code, tz)
-
-    description = fields.get("description", row.name)
+    description = fields.get("description", category.name)
     if len(description) > description_max:
-        raise Open311Error(
-            400, f"description is {len(description):,} characters; at most {description_max:,}"
-        )
-    media_url = fields.get("media_url")
-    if media_url and (
-        not re.match(r"^https?://[^\s/]+", media_url) or len(media_url) > _MEDIA_URL_MAX
-    ):
-        raise Open311Error(400, "media_url must be an http(s) URL of at most 2000 characters")
-
-    lat = lon = None
-    by_address = False
-    address = fields.get("address_string")
-    if "lat" in fields or "long" in fields:
-        if "lat" not in fields or "long" not in fields:
-            raise Open311Error(400, "lat and long go together")
-        lat, lon = _float(fields["lat"], "lat"), _float(fields["long"], "long")
-    elif address:
-        place = await gazetteer.resolve(conn, address, profile.gazetteer)
-        lat, lon, by_address = place.lat, place.lon, True
-    elif "address_id" in fields:
-        raise Open311Error(
-            400, "address_id is not used by this server: send lat and long or address_string"
-        )
-    else:
-        raise Open311Error(400, "location was not provided: send lat and long or address_string")
-
-    name = " ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p) or None
-    try:
-        data = ReportIn.model_validate(
-            {
-                "category": code,
-                "description": description,
-                "lat": lat,
-                "lon": lon,
-                "address": address,
-                "name": name,
-                "phone": fields.get("phone"),
-                "email": fields.get("email"),
-            }
-        )
-    except ValidationError as exc:
-        errors = describe_validation_errors(list(exc.errors()))
-        renamed = {"lon": "long", "address": "address_string", "name": "first_name/last_name"}
-        raise Open311Error(
-            400,
-            "; ".join(f"{renamed.get(e['field'], e['field'])}: {e['message']}" for e in errors),
-        ) from None
+        message = N_("{n:,} characters; at most {max:,}", n=len(description), max=description_max)
+        raise bad(message, "description")
+    _check_media_url(fields.get("media_url"))
+    lat, lon, by_address = await _location(conn, fields, profile)
     created = await create_report(
         conn,
-        data,
+        _report_in(fields, description, lat, lon),
         [],
         snap_m=snap_m,
         city=profile.city.name,
         source="open311",
+        channel="open311",
         located_by_address=by_address,
         attributes=answers,
-        media_url=media_url,
+        media_url=fields.get("media_url"),
         open311_key_id=key_id,
     )
-    notice = service_notice(created.unit["name"], created.deadline_at, tz)
+    notice = service_notice(created.unit["name"], created.deadline_at, tz, lang)
     return Created(created.id, notice, fields.get("account_id"))

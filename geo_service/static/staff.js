@@ -6,8 +6,6 @@
   var configNode = document.getElementById("staff-config");
   var config = configNode ? JSON.parse(configNode.textContent) : { reports: [], templates: [] };
 
-  function t(key) { return (config.messages && config.messages[key]) || key; }
-
   function cookie(name) {
     var found = document.cookie.split("; ").filter(function (c) { return c.indexOf(name + "=") === 0; })[0];
     return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
@@ -103,19 +101,25 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: { "X-CSRF-Token": cookie("gs_csrf") || form.elements.csrf_token.value, "Accept": "application/json" },
+      headers: {
+        "X-CSRF-Token": cookie("gs_csrf") || form.elements.csrf_token.value,
+        "Accept": "application/json",
+        "Accept-Language": config.lang,  // errors come back in the page's language
+      },
     }).then(function (response) {
       if (response.ok) { window.location.reload(); return; }
       return response.json().catch(function () { return {}; }).then(function (err) {
         var detail = err.detail || response.statusText;
         var stale = response.status === 409 && err.errors && err.errors[0] && err.errors[0].field === "version";
-        errorBox.textContent = stale ? t("staff.changed_meanwhile") + " (" + detail + ")" : t("staff.error") + " " + detail;
+        errorBox.textContent = stale
+          ? GS.t("Someone else changed this report meanwhile. Reload the page and decide again.") + " (" + detail + ")"
+          : GS.t("Not saved:") + " " + detail;
         errorBox.hidden = false;
         button.disabled = false;
         button.textContent = label;
       });
     }).catch(function () {
-      errorBox.textContent = t("staff.network_error");
+      errorBox.textContent = GS.t("Connection error, please try again.");
       errorBox.hidden = false;
       button.disabled = false;
       button.textContent = label;

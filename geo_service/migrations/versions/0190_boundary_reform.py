@@ -16,7 +16,7 @@ The SQL functions gain the set to answer from (history) and lose their old signa
 their text is in geo_service/sql/.
 
 Revision ID: 0190
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0190"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,18 +1,10 @@
-/* Shared by the public pages: the page's configuration and texts, and a Leaflet map with
-   the city's ward boundaries drawn from our own API (usable even when no tiles load). */
+/* Shared by the public pages (after texts.js, which gives GS.t): the page's configuration, a
+   fetch that asks for answers in the page's language, and a Leaflet map with the city's ward
+   boundaries drawn from our own API (usable even when no tiles load). */
 (function () {
   "use strict";
 
   var config = JSON.parse(document.getElementById("page-config").textContent);
-
-  function t(key, values) {
-    var text = config.messages[key];
-    if (text === undefined) { throw new Error("no message " + key); }
-    Object.keys(values || {}).forEach(function (name) {
-      text = text.split("{" + name + "}").join(String(values[name]));
-    });
-    return text;
-  }
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -33,7 +25,10 @@
     return div.innerHTML;
   }
 
+  /* The server answers (errors included) in the page's language, whatever the browser's. */
   function fetchJSON(url, options) {
+    options = Object.assign({}, options);
+    options.headers = Object.assign({ "Accept-Language": config.lang }, options.headers);
     return fetch(url, options).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         return { ok: response.ok, status: response.status, body: body };
@@ -92,5 +87,7 @@
     return { map: map, wards: wards, wardsReady: ready, highlightWard: highlightWard };
   }
 
-  window.GS = { config: config, t: t, el: el, escapeHtml: escapeHtml, fetchJSON: fetchJSON, makeMap: makeMap };
+  window.GS = Object.assign(window.GS || {}, {
+    config: config, el: el, escapeHtml: escapeHtml, fetchJSON: fetchJSON, makeMap: makeMap,
+  });
 })();

@@ -2,7 +2,6 @@
    filtered by kind and status; a report opens its public summary and timeline. */
 (function () {
   "use strict";
-  var t = GS.t;
   var config = GS.config;
   var view = GS.makeMap("map");
   var map = view.map;
@@ -47,7 +46,7 @@
     return "conic-gradient(" + stops.join(", ") + ")";
   }
 
-  function statusName(status) { return t("status." + status); }
+  function statusName(status) { return config.status_names[status] || status; }
 
   /* Markers are buttons a keyboard reaches (Tab, then Enter); give them a spoken name. */
   function named(marker, label) {
@@ -57,7 +56,7 @@
 
   function clusterMarker(cluster) {
     var size = Math.round(30 + Math.min(26, Math.log(cluster.count) * 4));
-    var label = t("map.cluster", { n: cluster.count.toLocaleString(config.lang) });
+    var label = GS.t("{n} reports — zoom in to see them", { n: cluster.count.toLocaleString(config.lang) });
     var icon = L.divIcon({
       className: "cluster",
       html: "<span>" + cluster.count.toLocaleString(config.lang) + "</span>",
@@ -107,7 +106,7 @@
       }
       if (config.report_page) {
         body.appendChild(GS.el("p", {}, [GS.el("a", {
-          href: config.report_page.replace("{id}", id), text: t("map.open_report"),
+          href: config.report_page.replace("{id}", id), text: GS.t("Open the timeline"),
         })]));
       }
       popup.setContent(body);
@@ -121,7 +120,7 @@
       layer.clearLayers();
       res.body.clusters.forEach(function (c) { layer.addLayer(clusterMarker(c)); });
       res.body.reports.forEach(function (r) { layer.addLayer(reportMarker(r)); });
-      $("map-count").textContent = t("map.count", { n: res.body.total.toLocaleString(config.lang) });
+      $("map-count").textContent = GS.t("{n} reports in view", { n: res.body.total.toLocaleString(config.lang) });
     });
   }
 

@@ -2,7 +2,6 @@
    the unit that will handle it, describe, attach photos (made smaller here), send. */
 (function () {
   "use strict";
-  var t = GS.t;
   var config = GS.config;
   var view = GS.makeMap("map");
   var map = view.map;
@@ -15,7 +14,7 @@
     if (marker) {
       marker.setLatLng([lat, lon]);
     } else {
-      marker = L.marker([lat, lon], { draggable: true, keyboard: false, alt: t("report.ward") });
+      marker = L.marker([lat, lon], { draggable: true, keyboard: false, alt: GS.t("Ward") });
       marker.on("dragend", function () {
         var at = marker.getLatLng();
         setPin(at.lat, at.lng);
@@ -42,7 +41,7 @@
     state.located = null;
     state.refused = false;
     $("place-empty").hidden = false;
-    $("place-empty").textContent = t("report.locating");
+    $("place-empty").textContent = GS.t("Finding the place…");
     $("place-found").hidden = true;
     $("place-refused").hidden = true;
     var url = "/api/v1/locate?lat=" + state.lat.toFixed(7) + "&lon=" + state.lon.toFixed(7);
@@ -59,13 +58,13 @@
       } else {
         state.refused = true;
         view.highlightWard(null);
-        $("place-refused").textContent = t("report.refused") + " " + (res.body.detail || res.status);
+        $("place-refused").textContent = GS.t("A report cannot be sent from this place:") + " " + (res.body.detail || res.status);
         $("place-refused").hidden = false;
         hideNearby();
       }
     }, function () {
       if (seq !== state.seq) { return; }
-      $("place-empty").textContent = t("report.network_error");
+      $("place-empty").textContent = GS.t("Connection error, please try again.");
     });
   }
 
@@ -93,16 +92,16 @@
   });
   $("use-location").addEventListener("click", function () {
     if (!navigator.geolocation) {
-      $("place-empty").textContent = t("report.geo_denied");
+      $("place-empty").textContent = GS.t("Your device's location is not available. Please tap the map.");
       return;
     }
-    $("place-empty").textContent = t("report.locating");
+    $("place-empty").textContent = GS.t("Finding the place…");
     navigator.geolocation.getCurrentPosition(function (pos) {
       map.setView([pos.coords.latitude, pos.coords.longitude], Math.max(map.getZoom(), 16));
       setPin(pos.coords.latitude, pos.coords.longitude);
     }, function () {
       $("place-empty").hidden = false;
-      $("place-empty").textContent = t("report.geo_denied");
+      $("place-empty").textContent = GS.t("Your device's location is not available. Please tap the map.");
     }, { enableHighAccuracy: true, timeout: 15000 });
   });
 
@@ -134,8 +133,8 @@
     var name = config.lang === "en" && r.category_name_en ? r.category_name_en : r.category_name;
     var text = r.description.length > 140 ? r.description.slice(0, 140) + "…" : r.description;
     var button = GS.el("button", {
-      type: "button", class: "plus-one", text: t("nearby.plus_one"),
-      "aria-label": t("nearby.plus_one") + ": " + name + " #" + r.id,
+      type: "button", class: "plus-one", text: GS.t("Me too (+1)"),
+      "aria-label": GS.t("Me too (+1)") + ": " + name + " #" + r.id,
     });
     var error = GS.el("p", { class: "error", role: "alert" });
     button.addEventListener("click", function () {
@@ -145,19 +144,19 @@
           window.location.assign(res.body.tracking_url + "?followed=1");
           return;
         }
-        error.textContent = t("report.error") + " " + (res.body.detail || res.status);
+        error.textContent = GS.t("Could not send:") + " " + (res.body.detail || res.status);
         button.disabled = false;
       }, function () {
-        error.textContent = t("report.network_error");
+        error.textContent = GS.t("Connection error, please try again.");
         button.disabled = false;
       });
     });
-    var facts = [t("nearby.metres", { m: Math.round(r.distance_m) })];
-    if (r.plus_ones) { facts.push(t("nearby.followers", { n: r.plus_ones })); }
+    var facts = [GS.t("{m} m away", { m: Math.round(r.distance_m) })];
+    if (r.plus_ones) { facts.push(GS.t("{n} following", { n: r.plus_ones })); }
     return GS.el("li", {}, [
       GS.el("p", {}, [
         GS.el("strong", { text: name + " #" + r.id }), " ",
-        GS.el("span", { class: "badge status-" + r.status, text: t("status." + r.status) }),
+        GS.el("span", { class: "badge status-" + r.status, text: (config.status_names[r.status] || r.status) }),
       ]),
       GS.el("p", { text: text }),
       GS.el("p", { class: "hint", text: facts.join(" · ") }),
@@ -202,7 +201,7 @@
     state.photos.forEach(function (photo, i) {
       var remove = GS.el("button", {
         type: "button", class: "remove", text: "×",
-        "aria-label": t("report.photo_remove") + " " + (i + 1),
+        "aria-label": GS.t("Remove photo") + " " + (i + 1),
       });
       remove.addEventListener("click", function () {
         URL.revokeObjectURL(photo.url);
@@ -211,7 +210,7 @@
         $("photos").focus();
       });
       list.appendChild(GS.el("li", {}, [
-        GS.el("img", { src: photo.url, alt: t("report.photo_alt", { n: i + 1 }) }), remove,
+        GS.el("img", { src: photo.url, alt: GS.t("Photo {n}", { n: i + 1 }) }), remove,
       ]));
     });
   }
@@ -222,7 +221,7 @@
     var room = config.max_photos - state.photos.length;
     var note = "";
     if (files.length > room) {
-      note = t("report.photos_too_many", { n: config.max_photos });
+      note = GS.t("At most {n} photos can be sent; the extra ones were left out.", { n: config.max_photos });
       files = files.slice(0, Math.max(0, room));
     }
     $("photos-note").textContent = note;
@@ -233,14 +232,14 @@
           if (gps && state.lat === null) {
             map.setView([gps.lat, gps.lon], Math.max(map.getZoom(), 16));
             setPin(gps.lat, gps.lon);
-            $("photos-note").textContent = t("report.photo_gps");
+            $("photos-note").textContent = GS.t("The pin was placed at the photo's GPS position.");
           }
           return resize(file);
         }).then(function (blob) {
           state.photos.push({ blob: blob, url: URL.createObjectURL(blob) });
           renderPhotos();
         }, function () {
-          $("photos-note").textContent = t("report.photo_unreadable", { name: file.name });
+          $("photos-note").textContent = GS.t("The photo {name} could not be read.", { name: file.name });
         });
       });
     }, Promise.resolve());
@@ -250,17 +249,17 @@
   function problems() {
     var found = [];
     $("category-error").hidden = $("description-error").hidden = true;
-    if (state.lat === null) { found.push([t("report.need_pin"), $("pin-centre")]); }
+    if (state.lat === null) { found.push([GS.t("Please pin the place on the map."), $("pin-centre")]); }
     else if (state.refused) { found.push([$("place-refused").textContent, $("pin-centre")]); }
     if (!$("category").value) {
-      $("category-error").textContent = t("report.need_category");
+      $("category-error").textContent = GS.t("Please choose a kind.");
       $("category-error").hidden = false;
-      found.push([t("report.need_category"), $("category")]);
+      found.push([GS.t("Please choose a kind."), $("category")]);
     }
     if (!$("description").value.trim()) {
-      $("description-error").textContent = t("report.need_description");
+      $("description-error").textContent = GS.t("Please write a line describing it.");
       $("description-error").hidden = false;
-      found.push([t("report.need_description"), $("description")]);
+      found.push([GS.t("Please write a line describing it."), $("description")]);
     }
     return found;
   }
@@ -287,20 +286,20 @@
     });
     var send = $("send");
     send.disabled = true;
-    send.textContent = t("report.sending");
+    send.textContent = GS.t("Sending…");
     $("form-error").textContent = "";
     GS.fetchJSON("/api/v1/reports", { method: "POST", body: form }).then(function (res) {
       if (res.ok) {
         window.location.assign(res.body.tracking_url + "?sent=1");
         return;
       }
-      $("form-error").textContent = t("report.error") + " " + (res.body.detail || res.status);
+      $("form-error").textContent = GS.t("Could not send:") + " " + (res.body.detail || res.status);
       send.disabled = false;
-      send.textContent = t("report.send");
+      send.textContent = GS.t("Send the report");
     }, function () {
-      $("form-error").textContent = t("report.network_error");
+      $("form-error").textContent = GS.t("Connection error, please try again.");
       send.disabled = false;
-      send.textContent = t("report.send");
+      send.textContent = GS.t("Send the report");
     });
   });
 

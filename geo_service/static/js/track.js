@@ -3,14 +3,13 @@
    the new timeline. */
 (function () {
   "use strict";
-  var t = GS.t;
   var $ = function (id) { return document.getElementById(id); };
 
   var copy = $("copy-link");
   if (copy) {
     copy.addEventListener("click", function () {
       var input = $("tracking-link");
-      var done = function () { $("copy-status").textContent = t("track.copied"); };
+      var done = function () { $("copy-status").textContent = GS.t("Copied."); };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
       } else {
@@ -32,10 +31,10 @@
         window.location.replace(window.location.pathname);
         return;
       }
-      errorBox.textContent = t("track.error") + " " + (res.body.detail || res.status);
+      errorBox.textContent = GS.t("Could not do it:") + " " + (res.body.detail || res.status);
       button.disabled = false;
     }, function () {
-      errorBox.textContent = t("report.network_error");
+      errorBox.textContent = GS.t("Connection error, please try again.");
       button.disabled = false;
     });
   }
@@ -48,8 +47,8 @@
       var satisfied = rating.querySelector("input[name=satisfied]:checked");
       var stars = rating.querySelector("input[name=stars]:checked");
       var missing = [];
-      if (!satisfied) { missing.push([t("track.need_satisfied"), "satisfied"]); }
-      if (!stars) { missing.push([t("track.need_stars"), "stars"]); }
+      if (!satisfied) { missing.push([GS.t("Please say whether it was fixed."), "satisfied"]); }
+      if (!stars) { missing.push([GS.t("Please choose the stars."), "stars"]); }
       if (missing.length) {
         $("rating-error").textContent = missing.map(function (m) { return m[0]; }).join(" ");
         rating.querySelector("input[name=" + missing[0][1] + "]").focus();
