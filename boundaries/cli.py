@@ -199,7 +199,7 @@ def changes_lines(c: Any) -> list[str]:
     out.append(
         f"{c.open_reports} open reports: {c.ward_changes} change ward, {c.unit_changes} change "
         f"unit; {c.placed_nearest} lie in no ward of {c.set} and go to the nearest "
-        f"(at most {c.farthest_m:,.0f} m); {c.duplicates} duplicates follow their masters"
+        f"(at most {c.farthest_m:,.0f} m); duplicates following their masters: {c.duplicates}"
     )
     if c.flows:
         out.append("reports moving, by unit now -> unit after:")

@@ -32,7 +32,7 @@ from geo_service.profile import load_profile
 from geo_service.seed import init_database
 from tests.conftest import cli, login, make_user, other_database, serving
 from tests.reform_data import HOAN_KIEM, LOST_POINT, WARDS_2025, old_districts
-from tests.stories import official
+from tests.stories import moved, official
 
 DISTRICTS = Path("/work/shared/data/boundaries/hanoi_districts_pre2025.geojson")
 HANOI = load_profile(Settings().city_profile)
@@ -157,15 +157,16 @@ def test_the_preview_lists_every_open_report_now_and_after_and_changes_nothing(
     # An official hands one report to the police by hand: the reform must not undo that.
     by_hand = next(r for r in city.open_reports().values() if r.unit.startswith("ubnd-"))
     headers = official(city.client, city.engine, by_hand.unit)
-    current = city.client.get(f"/api/v1/staff/reports/{by_hand.id}", headers=headers).json()
-    moved = city.client.post(
-        f"/api/v1/staff/reports/{by_hand.id}/transitions",
-        json={"to": "transferred", "unit": "cong-an", "reason": "not_competent",
-              "version": current["version"]},
-        headers=headers,
-    )  # fmt: skip
-    assert moved.status_code == 201, moved.text
+    moved(city.client, headers, by_hand.id, "transferred", unit="cong-an", reason="not_competent")
     city.facts["by_hand"] = by_hand.id
+    # Another is marked a duplicate of a report of the same committee: it follows its master.
+    same_unit = [r for r in city.open_reports().values() if r.unit == "ubnd-00070"]
+    master, copy = same_unit[0], same_unit[1]
+    headers = official(city.client, city.engine, "ubnd-00070")
+    marked = moved(city.client, headers, copy.id, "rejected", reason="duplicate",
+                   duplicate_of=master.id)  # fmt: skip
+    assert marked["duplicate_of"] == master.id
+    city.facts["duplicate"] = (master.id, copy.id)
 
     before = city.fingerprint()
     now = city.open_reports()
@@ -185,7 +186,10 @@ def test_the_preview_lists_every_open_report_now_and_after_and_changes_nothing(
             assert row["status_after"] == "received"
         else:  # a city unit still covers it
             assert row["unit_after"] == row["unit_now"]
-    assert f"{len(now)} open reports: {len(now)} change ward" in out
+    work = [row for row in plan.values() if not row["duplicate_of"]]  # duplicates follow
+    assert len(work) == len(plan) - 1
+    assert f"{len(work)} open reports: {len(work)} change ward" in out
+    assert "duplicates following their masters: 1" in out
     assert "units retired (their ward vanishes; their queues empty): 126" in out
     assert "units created for new wards: 27" in out
     assert f"rule {rule_id}: noise -> cong-an: ward 00070 is not in old-districts" in out
@@ -195,11 +199,11 @@ def test_the_preview_lists_every_open_report_now_and_after_and_changes_nothing(
     api = city.client.get(
         "/api/v1/admin/boundaries/old-districts/preview", headers=city.admin
     ).json()
-    assert api["open_reports"] == len(now) and api["ok"] is True
+    assert api["open_reports"] == len(work) and api["duplicates"] == 1 and api["ok"] is True
     assert [r["id"] for r in api["rules_suspended"]] == [rule_id]
     assert len(api["units_retired"]) == 126 and len(api["units_created"]) == 27
-    counts_now = Counter(row["unit_now"] for row in plan.values())
-    counts_after = Counter(row["unit_after"] for row in plan.values())
+    counts_now = Counter(row["unit_now"] for row in work)
+    counts_after = Counter(row["unit_after"] for row in work)
     for unit in api["units"]:
         assert (unit["now"], unit["after"]) == (
             counts_now[unit["code"]],
@@ -263,6 +267,9 @@ def test_activation_reroutes_every_open_report_and_keeps_closed_ones_as_they_wer
         if row["unit_after"] != row["unit_now"]:  # a transfer: its deadline starts again
             assert report.deadline_at > started
     assert state[city.facts["by_hand"]].unit == "cong-an"
+    master, copy = city.facts["duplicate"]
+    assert state[copy].unit == state[master].unit == f"ubnd-{city.district_of['00070']}"
+    assert state[copy].status == state[master].status == "received"
     with city.engine.connect() as conn:
         committees = dict(
             conn.execute(
@@ -276,15 +283,15 @@ def test_activation_reroutes_every_open_report_and_keeps_closed_ones_as_they_wer
 
 def test_the_reform_shows_on_the_public_timeline_and_empties_the_old_queues(city: City) -> None:
     plan = city.facts["plan"]
-    moved = next(r for r in plan.values() if r["unit_now"] == "ubnd-00070")
-    token = city.scalar("SELECT token FROM reports WHERE id = :i", i=int(moved["id"]))
+    handed = next(r for r in plan.values() if r["unit_now"] == "ubnd-00070")
+    token = city.scalar("SELECT token FROM reports WHERE id = :i", i=int(handed["id"]))
     timeline = city.client.get(f"/api/v1/track/{token}").json()["timeline"]
     reform, received = timeline[-2], timeline[-1]
-    district = HANOI.ward_unit.name.format(full_name=moved["ward_after_name"])
+    district = HANOI.ward_unit.name.format(full_name=handed["ward_after_name"])
     assert reform["reason"] == "boundary_reform" and reform["to"] == "transferred"
     assert reform["comment"].startswith(f"Sắp xếp đơn vị hành chính: nay do {district} xử lý")
     assert reform["by"] == "system" and reform["unit_code"] == "ubnd-00070"
-    assert (received["to"], received["unit_code"]) == ("received", moved["unit_after"])
+    assert (received["to"], received["unit_code"]) == ("received", handed["unit_after"])
     stayed = next(r for r in plan.values() if r["unit_now"] == "urenco")
     token = city.scalar("SELECT token FROM reports WHERE id = :i", i=int(stayed["id"]))
     note = city.client.get(f"/api/v1/track/{token}").json()["timeline"][-1]
