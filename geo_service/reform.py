@@ -204,6 +204,18 @@ class Changes:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
+    @classmethod
+    def of(cls, t: Target, found: list[Check]) -> Changes:
+        """What activating ``t`` changes, the counts still to be filled in."""
+        replaces, city = t.replaces, t.city
+        return cls(
+            t.set.name,
+            t.set.level,
+            replaces.name if replaces else None,
+            city.name if city else None,
+            checks=found,
+        )
+
 
 def new_committee(profile: Profile, ward: Any) -> tuple[str, str]:
     """The code and name the People's Committee of a ward will get (profile's templates)."""
@@ -326,13 +338,7 @@ def _groups(conn: Connection, changes: Changes, set_id: int, profile: Profile) -
 
 def summarize(conn: Connection, t: Target, profile: Profile, found: list[Check]) -> Changes:
     """What activating ``t`` changes (``reform_plan`` made for a ward set)."""
-    changes = Changes(
-        t.set.name,
-        t.set.level,
-        t.replaces.name if t.replaces else None,
-        t.city.name if t.city else None,
-        checks=found,
-    )
+    changes = Changes.of(t, found)
     if t.set.level != "ward":
         return changes
     counts = conn.execute(text(COUNTS_SQL)).one()
@@ -691,14 +697,7 @@ def request_activation(
         ),
         {"set": t.set.id, "at": when, "by": by},
     )
-    changes = Changes(
-        t.set.name,
-        t.set.level,
-        t.replaces.name if t.replaces else None,
-        t.city.name if t.city else None,
-        checks=found,
-    )
-    return Outcome(changes, scheduled_at=when)
+    return Outcome(Changes.of(t, found), scheduled_at=when)
 
 
 def unschedule(conn: Connection, set_name: str) -> dt.datetime:
