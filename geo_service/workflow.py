@@ -497,9 +497,26 @@ async def _apply(
 REOPEN_SQL = """
     SELECT m.id, m.status, m.version, m.unit_id, m.closed_at,
            m.closed_at + make_interval(days => :days) AS until,
-           m.closed_at + make_interval(days => :days) >= now() AS in_time
+           m.closed_at + make_interval(days => :days) >= now() AS in_time,
+           NOT EXISTS (SELECT 1 FROM boundary_sets b
+                        WHERE b.id = m.boundary_set_id AND b.active) AS reformed
       FROM reports r JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
      WHERE r.token = :token
+"""
+# A report closed before a boundary reform and reopened after it: placed in today's wards
+# (the nearest, as the reform placed open reports), and routed anew if its unit was retired.
+REPLACE_SQL = """
+    UPDATE reports r
+       SET boundary_set_id = q.set_id, ward_code = q.code, snapped_m = q.snapped_m,
+           unit_id = CASE WHEN q.unit_active THEN r.unit_id
+                          ELSE gs_route(r.category_id, r.geom, q.code, r.priority) END,
+           assignee_id = CASE WHEN q.unit_active THEN r.assignee_id END
+      FROM (SELECT x.id, l.set_id, l.code, l.snapped_m, u.active AS unit_active
+              FROM reports x JOIN units u ON u.id = x.unit_id,
+                   gs_locate(x.geom, CAST('Infinity' AS float8), p_check_city => false) l
+             WHERE x.id = :id) q
+     WHERE r.id = q.id AND q.code IS NOT NULL
+    RETURNING r.unit_id
 """
 
 
@@ -528,8 +545,11 @@ async def reopen(
             "token",
             context={"reopen_until": row.until.isoformat()},
         )
+    unit_id = row.unit_id
+    if row.reformed:
+        unit_id = (await conn.execute(text(REPLACE_SQL), {"id": row.id})).scalar() or unit_id
     plan = _Change(status="received", closed=False, restart_deadline=True, reopened=True)
-    event = Event("citizen", None, "resolved", "received", row.unit_id, REOPEN_REASON, comment)
+    event = Event("citizen", None, "resolved", "received", unit_id, REOPEN_REASON, comment)
     return await _apply(conn, row.id, row.version, plan, [event], Scope(None), photos=[])
 
 

@@ -322,6 +322,33 @@ def test_under_the_old_set_a_pin_is_placed_routed_and_reported_in_it(city: City)
     city.facts["lost_report"] = filed.json()["id"]
 
 
+def test_a_report_closed_before_the_reform_and_reopened_after_goes_to_todays_unit(
+    city: City,
+) -> None:
+    """Its ward committee was retired by the reform: the citizen's reopening does not leave
+    it in an empty, inactive queue."""
+    with city.engine.begin() as conn:
+        row = conn.execute(
+            text(
+                """
+                UPDATE reports r SET closed_at = now() - interval '1 hour'
+                  FROM units u
+                 WHERE r.id = (SELECT r2.id FROM reports r2 JOIN units u2 ON u2.id = r2.unit_id
+                                WHERE r2.status = 'resolved' AND NOT u2.active
+                                  AND r2.duplicate_of IS NULL ORDER BY r2.id LIMIT 1)
+                   AND u.id = r.unit_id
+                RETURNING r.id, r.token, r.ward_code, u.code AS unit
+                """
+            )
+        ).one()
+    reopened = city.client.post(f"/api/v1/track/{row.token}/reopen", json={"comment": "Vẫn còn"})
+    assert reopened.status_code == 200, reopened.text
+    state = city.open_reports()[row.id]
+    assert state.status == "received" and state.active and state.unit != row.unit
+    assert state.boundary_set == "old-districts"
+    assert state.ward_code == city.district_of[row.ward_code]
+
+
 def test_switching_back_brings_back_the_2025_units_and_rules(city: City) -> None:
     response = city.client.post(
         "/api/v1/admin/boundaries/hanoi-wards-2025/activation", json={}, headers=city.admin
