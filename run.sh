@@ -67,8 +67,12 @@ case "${1:-}" in
     ensure_postgis
     ensure_python
     .venv/bin/geo-service init --demo-reports "${DEMO_REPORTS:-5000}"
-    say "serving on http://localhost:${PORT:-8000}"
-    exec .venv/bin/geo-service serve --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}"
+    # The worker delivers mails and webhooks (SMTP_URL, MAIL_FROM); it stops with the server.
+    .venv/bin/geo-service worker &
+    worker=$!
+    trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
+    say "serving on http://localhost:${PORT:-8000} (worker: pid $worker)"
+    .venv/bin/geo-service serve --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}"
     ;;
   test)
     ensure_postgis

@@ -1,0 +1,104 @@
+"""``geo-service worker``: the process that tells people. procrastinate runs the jobs the
+write paths deferred in their own transactions (``gs_defer``), woken at their commit by
+PostgreSQL's NOTIFY; every task opens its own transaction on our engine.
+
+Why procrastinate: the queue lives in the PostgreSQL we already run (no broker to operate),
+a job can be deferred by SQL inside our own transaction (``procrastinate_defer_jobs_v1``),
+and it brings LISTEN/NOTIFY wake-ups, periodic tasks, stalled-job recovery and worker
+concurrency that we would otherwise write ourselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import procrastinate
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from geo_service.config import Settings
+from geo_service.db import make_async_engine
+from geo_service.notify import delivery, fanout, scheduled
+from geo_service.notify.outbox import ALARM, DELIVER, FAN_OUT, WELCOME
+
+QUEUE = "notify"
+log = logging.getLogger("geo_service.notify")
+
+
+def build_app(settings: Settings, engine: AsyncEngine) -> procrastinate.App:
+    """The job queue's app with our tasks, each a thin shell around one transaction."""
+    connector = procrastinate.PsycopgConnector(conninfo=settings.psycopg_url)
+    app = procrastinate.App(connector=connector)
+    # Retries of a message are ours (delivery.backoff, in seconds as small as tests need);
+    # procrastinate retries the other tasks, whose failures are database trouble.
+    again = procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2)
+
+    @app.task(name=FAN_OUT, queue=QUEUE, retry=again)
+    async def fan_out(event_id: int) -> None:
+        async with engine.begin() as conn:
+            await fanout.fan_out(conn, settings, event_id)
+
+    @app.task(name=ALARM, queue=QUEUE, retry=again)
+    async def alarm(report_id: int, kind: str) -> None:
+        async with engine.begin() as conn:
+            await fanout.alarm(conn, settings, report_id, kind)
+
+    @app.task(name=WELCOME, queue=QUEUE, retry=again)
+    async def welcome(subscription_id: int) -> None:
+        async with engine.begin() as conn:
+            await scheduled.welcome(conn, settings, subscription_id)
+
+    @app.task(name=DELIVER, queue=QUEUE, retry=again)
+    async def deliver(message_id: int) -> None:
+        async with engine.begin() as conn:
+            outcome = await delivery.deliver(conn, settings, message_id)
+        log.info("message %s: %s", message_id, outcome)
+
+    @app.periodic(cron="* * * * *", periodic_id="tick")
+    @app.task(name="tick", queue=QUEUE)
+    async def tick(timestamp: int) -> None:
+        await run_tick(engine, settings)
+
+    @app.periodic(cron="*/5 * * * *", periodic_id="stalled")
+    @app.task(name="retry_stalled", queue=QUEUE)
+    async def retry_stalled(timestamp: int) -> None:
+        # A worker that died mid-job (no heartbeat for 5 min) leaves it "doing": run it again.
+        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=300):
+            await app.job_manager.retry_job(job)
+
+    return app
+
+
+async def run_tick(engine: AsyncEngine, settings: Settings) -> dict[str, int]:
+    """Everything the worker does by the clock, each in its own transaction."""
+    done: dict[str, Any] = {}
+    async with engine.begin() as conn:
+        done["alarms"] = await scheduled.raise_alarms(conn)
+    async with engine.begin() as conn:
+        done["digests"] = await scheduled.send_digests(conn, settings)
+    async with engine.begin() as conn:
+        done["expired"] = await scheduled.expire_unconfirmed(conn, settings)
+    return done
+
+
+async def run(settings: Settings, *, wait: bool = True) -> None:
+    engine = make_async_engine(settings)
+    app = build_app(settings, engine)
+    try:
+        async with app.open_async():
+            await app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=settings.notify_concurrency,
+                wait=wait,
+                delete_jobs="successful",
+                install_signal_handlers=True,
+            )
+    finally:
+        await engine.dispose()
+
+
+def main(settings: Settings, *, wait: bool = True) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run(settings, wait=wait))
+    return 0
