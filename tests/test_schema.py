@@ -53,6 +53,7 @@ def test_models_describe_the_migrated_schema(engine: Engine) -> None:
     """models.py is for Alembic's autogenerate only; it must still say the truth."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+
     from geo_service.models import Base, include_object
 
     with engine.connect() as conn:
