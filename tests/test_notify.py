@@ -468,9 +468,7 @@ def test_the_worker_command_and_the_unit_cli(database_url: str) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert "cli@unit.example" in shown.stdout and "every 2 hours" in shown.stdout
-    shown = cli(
-        database_url, "units", "notify", "urenco", "--remove", "cli@unit.example", "--each"
-    )
+    shown = cli(database_url, "units", "notify", "urenco", "--remove", "cli@unit.example", "--each")
     assert "cli@unit.example" not in shown.stdout and "each report" in shown.stdout
     assert (
         Path(__file__).parent.parent.joinpath("run.sh").read_text().count("geo-service worker") == 1

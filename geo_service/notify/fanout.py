@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.config import Settings
-from geo_service.i18n import Message, gettext
+from geo_service.i18n import Message
 from geo_service.notify import links, texts
 from geo_service.notify.mail import render_body
 from geo_service.report_query.projections import FROM_SQL, PUBLIC_PAGE_FIELDS, json_object
@@ -132,7 +132,7 @@ class Cause:
 
 def say(message: Message, lang: str, **params: Any) -> str:
     """A text of texts.py in ``lang`` with these values in its placeholders."""
-    return gettext(lang, message.msgid, **{**message.params, **params})
+    return Message(message.msgid, {**message.params, **params}).render(lang)
 
 
 @dataclass(frozen=True)
