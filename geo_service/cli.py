@@ -7,6 +7,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import OperationalError
@@ -258,21 +259,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="geo-service", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
-
-    s = sub.add_parser("init", help="create the database, PostGIS, schema and seed data")
-    s.add_argument("--demo-reports", type=int, default=0, metavar="N")
-    s.set_defaults(func=cmd_init)
-
-    s = sub.add_parser("serve", help="serve the HTTP API and web pages")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1)
-    s.add_argument("--access-log", action="store_true")
-    s.set_defaults(func=cmd_serve)
-
+def _add_notify_parsers(sub: Any) -> None:
     s = sub.add_parser("worker", help="deliver mails and webhooks (the outbox's worker)")
     s.add_argument("--once", action="store_true", help="stop when no job is left")
     s.set_defaults(func=cmd_worker)
@@ -288,6 +275,23 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--each", action="store_true", help="a mail for each report")
     s.set_defaults(func=cmd_units_notify)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="geo-service", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("init", help="create the database, PostGIS, schema and seed data")
+    s.add_argument("--demo-reports", type=int, default=0, metavar="N")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("serve", help="serve the HTTP API and web pages")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--access-log", action="store_true")
+    s.set_defaults(func=cmd_serve)
+
+    _add_notify_parsers(sub)
     b = sub.add_parser("boundaries", help="boundary sets").add_subparsers(
         dest="boundaries_cmd", required=True
     )

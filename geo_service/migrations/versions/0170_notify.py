@@ -154,5 +154,17 @@ def downgrade() -> None:
         DROP FUNCTION IF EXISTS gs_defer(text, jsonb[], timestamptz);
         DROP TABLE procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs,
                    procrastinate_workers CASCADE;
+        DO $$
+        DECLARE f regprocedure;
+        BEGIN
+          FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+                     JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate%'
+          LOOP
+            EXECUTE 'DROP FUNCTION ' || f || ' CASCADE';
+          END LOOP;
+        END $$;
+        DROP TYPE procrastinate_job_to_defer_v1, procrastinate_job_event_type,
+                  procrastinate_job_status CASCADE;
         """
     )
