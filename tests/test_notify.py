@@ -169,9 +169,7 @@ def test_a_new_report_mails_its_unit_and_its_reporter(
     unit = unit_of_garbage(client)
     set_unit_addresses(client, admin, unit, "queue@unit.example")
     created = file_report(client, email="reporter1@example.org", phone="0912345678", name="An")
-    unit_mail = [
-        m for m in box.wait("queue@unit.example") if m["X-GS-Report"] == str(created["id"])
-    ]
+    unit_mail = box.wait("queue@unit.example", report=created["id"])
     mine = box.wait("reporter1@example.org")[0]
     assert unit_mail and "New report" in unit_mail[0]["Subject"]
     assert f"/staff/reports/{created['id']}" in body_text(unit_mail[0])

@@ -29,9 +29,17 @@ LOCK_SQL = text(
        FOR UPDATE OF m
     """
 )
+# The attempt and its outcome in one round trip.
 ATTEMPT_SQL = text(
-    "INSERT INTO message_attempts (message_id, ok, detail, duration_ms)"
-    " VALUES (:id, :ok, :detail, :ms)"
+    """
+    WITH attempt AS (
+      INSERT INTO message_attempts (message_id, ok, detail, duration_ms)
+      VALUES (:id, :ok, :detail, :ms))
+    UPDATE messages SET status = :status, attempts = attempts + 1, last_error = :error,
+                        sent_at = CASE WHEN :status = 'sent' THEN now() END,
+                        next_at = CAST(:next_at AS timestamptz)
+     WHERE id = :id
+    """
 )
 DONE_SQL = text(
     """
@@ -104,19 +112,18 @@ async def deliver(conn: AsyncConnection, settings: Settings, message_id: int) ->
         detail, ok, permanent = str(exc), False, True
     except Exception as exc:  # a network error, a 4xx, a timeout: try again later
         detail, ok, permanent = f"{type(exc).__name__}: {exc}", False, False
-    ms = (time.perf_counter() - started) * 1000
-    await conn.execute(ATTEMPT_SQL, {"id": m.id, "ok": ok, "detail": detail[:1000], "ms": ms})
+    attempt = {"ok": ok, "detail": detail[:1000], "ms": (time.perf_counter() - started) * 1000}
     if ok:
-        await conn.execute(DONE_SQL, _done(m.id, "sent", 1, None))
+        await conn.execute(ATTEMPT_SQL, {**_done(m.id, "sent", 1, None), **attempt})
         return "sent"
     tried = m.attempts + 1
     if permanent or tried >= settings.notify_max_attempts:
-        await conn.execute(DONE_SQL, _done(m.id, "failed", 1, detail[:1000]))
+        await conn.execute(ATTEMPT_SQL, {**_done(m.id, "failed", 1, detail[:1000]), **attempt})
         if permanent and m.address_id is not None:
             await conn.execute(REFUSED_SQL, {"id": m.address_id, "reason": detail[:500]})
         return "failed"
     at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=backoff(settings, tried))
-    await conn.execute(DONE_SQL, _done(m.id, "pending", 1, detail[:1000], at))
+    await conn.execute(ATTEMPT_SQL, {**_done(m.id, "pending", 1, detail[:1000], at), **attempt})
     await defer(conn, DELIVER, [{"message_id": m.id}], at)
     return "retry"
 

@@ -93,9 +93,12 @@ STORE_SQL = text(
                body_text text, body_html text, headers jsonb, payload jsonb, status text)
       ON CONFLICT (dedupe_key) DO NOTHING
       RETURNING id, status)
-    SELECT gs_defer('deliver', array_agg(jsonb_build_object('message_id', m.id)
-                                         ORDER BY m.id) FILTER (WHERE m.status = 'pending')),
-           count(*) AS n
+    SELECT CASE WHEN :queue THEN
+             gs_defer('deliver', array_agg(jsonb_build_object('message_id', m.id)
+                                           ORDER BY m.id) FILTER (WHERE m.status = 'pending'))
+           END AS jobs,
+           coalesce(array_agg(m.id ORDER BY m.id) FILTER (WHERE m.status = 'pending'),
+                    '{}') AS pending
       FROM m
     """
 )
@@ -294,13 +297,17 @@ async def webhook_messages(conn: AsyncConnection, cause: Cause) -> list[dict[str
     return rows
 
 
-async def store(conn: AsyncConnection, rows: list[dict[str, Any]]) -> int:
-    """Keep the new messages (a repeat of one already kept is dropped) and queue each one
-    that is not held; how many were new."""
+async def store(
+    conn: AsyncConnection, rows: list[dict[str, Any]], *, queue: bool = True
+) -> list[int]:
+    """Keep the new messages (a repeat of one already kept is dropped); the ids of those to
+    send now (not held for a digest), each queued for a ``deliver`` job unless ``queue`` is
+    false: then the caller sends them itself once this transaction commits, and the worker's
+    sweep (scheduled.SWEEP_SQL) queues any that a crash left unsent."""
     if not rows:
-        return 0
-    result = (await conn.execute(STORE_SQL, {"rows": json.dumps(rows, default=str)})).one()
-    return int(result.n)
+        return []
+    params = {"rows": json.dumps(rows, default=str), "queue": queue}
+    return list((await conn.execute(STORE_SQL, params)).one().pending)
 
 
 async def report_public(conn: AsyncConnection, report_id: int) -> dict[str, Any] | None:
@@ -308,34 +315,35 @@ async def report_public(conn: AsyncConnection, report_id: int) -> dict[str, Any]
     return None if body is None else dict(json.loads(body))
 
 
-async def tell(conn: AsyncConnection, settings: Settings, cause: Cause) -> int:
-    """Everything a cause must make known, kept and queued; how many messages."""
+async def tell(conn: AsyncConnection, settings: Settings, cause: Cause) -> list[int]:
+    """Everything a cause must make known, kept; the messages to send now (the caller sends
+    them once this commits: one job per event, not one more per message)."""
     key = await links.signing_key(conn)
     rows = await unit_messages(conn, settings, key, cause)
     rows += await citizen_messages(conn, settings, key, cause)
     rows += await alert_messages(conn, settings, key, cause)
     rows += await webhook_messages(conn, cause)
-    return await store(conn, rows)
+    return await store(conn, rows, queue=False)
 
 
-async def fan_out(conn: AsyncConnection, settings: Settings, event_id: int) -> int:
+async def fan_out(conn: AsyncConnection, settings: Settings, event_id: int) -> list[int]:
     """A report event, told to whoever must hear of it (see classify)."""
     ev = (await conn.execute(EVENT_SQL, {"id": event_id})).first()
     kind = None if ev is None else classify(ev)
     if ev is None or kind is None:
-        return 0
+        return []
     report = await report_public(conn, ev.report_id)
     if report is None:
-        return 0
+        return []
     cause = Cause(kind, f"event:{ev.id}", report, ev.unit_id, ev.public_comment, ev.reason)
     return await tell(conn, settings, cause)
 
 
-async def alarm(conn: AsyncConnection, settings: Settings, report_id: int, kind: str) -> int:
+async def alarm(conn: AsyncConnection, settings: Settings, report_id: int, kind: str) -> list[int]:
     """A deadline close or missed, told to the report's unit (and its webhooks)."""
     report = await report_public(conn, report_id)
     if report is None:
-        return 0
+        return []
     unit = (
         await conn.execute(text("SELECT unit_id FROM reports WHERE id = :id"), {"id": report_id})
     ).scalar_one()

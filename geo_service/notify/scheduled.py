@@ -54,6 +54,18 @@ HELD_SQL = text(
     RETURNING m.id, m.unit_contact_id, m.recipient, m.payload, c.lang, u.name, u.name_en
     """
 )
+# Messages a crash left unsent (their sender died between the commit that kept them and
+# the send) or whose retry job is long overdue: queued again; deliver() skips what was sent.
+SWEEP_SQL = text(
+    """
+    SELECT count(*) AS n,
+           gs_defer('deliver', array_agg(jsonb_build_object('message_id', id) ORDER BY id))
+      FROM (SELECT id FROM messages
+             WHERE status = 'pending'
+               AND coalesce(next_at, created_at) < now() - interval '2 minutes'
+             ORDER BY id LIMIT 10000) m
+    """
+)
 EXPIRE_SQL = text(
     """
     DELETE FROM subscriptions
@@ -92,7 +104,7 @@ async def send_digests(conn: AsyncConnection, settings: Settings) -> int:
         for contact, items in groupby(sorted(held, key=lambda h: (h.unit_contact_id, h.id)),
                                       key=lambda h: h.unit_contact_id):  # fmt: skip
             rows.append(_digest(settings, contact, list(items)))
-    return await store(conn, rows)
+    return len(await store(conn, rows))
 
 
 def _digest(settings: Settings, contact: int, items: list[Any]) -> dict[str, Any]:
@@ -124,30 +136,35 @@ def _digest(settings: Settings, contact: int, items: list[Any]) -> dict[str, Any
     }
 
 
+async def sweep(conn: AsyncConnection) -> int:
+    """Queue again what should have been sent by now (see SWEEP_SQL)."""
+    return int((await conn.execute(SWEEP_SQL)).one().n)
+
+
 async def expire_unconfirmed(conn: AsyncConnection, settings: Settings) -> int:
     """Alerts never confirmed are dropped after ALERT_CONFIRM_DAYS."""
     return (await conn.execute(EXPIRE_SQL, {"days": settings.alert_confirm_days})).rowcount
 
 
-async def welcome(conn: AsyncConnection, settings: Settings, subscription_id: int) -> int:
+async def welcome(conn: AsyncConnection, settings: Settings, subscription_id: int) -> list[int]:
     """The first mail of a new subscription: a +1's "you follow it", an alert's confirmation
     link (nothing else is sent to that alert until it is followed)."""
     s = (await conn.execute(SUBSCRIPTION_SQL, {"id": subscription_id})).first()
     if s is None or (s.confirmed_at is not None and s.kind == "area"):
-        return 0
+        return []
     key = await links.signing_key(conn)
     stop = settings.public_url + links.stop_path(key, s.address_id, s.id)
     manage = settings.public_url + links.manage_path(key, s.address_id)
     if s.kind == "report":
         report = await report_public(conn, s.report_id)
         if report is None or s.token is None:
-            return 0
+            return []
         to = To("follower", s.email, s.lang, f"{settings.public_url}/r/{s.token}", stop, manage)
         cause = Cause("follow", f"welcome:{s.id}", report, 0)
         row = mail_row(cause, to, texts.FOLLOW_SUBJECT, texts.FOLLOW_INTRO)
         row.update(dedupe_key=f"welcome:{s.id}", address_id=s.address_id)
-        return await store(conn, [row])
-    return await store(conn, [_confirmation(settings, s, stop)])
+        return await store(conn, [row], queue=False)
+    return await store(conn, [_confirmation(settings, s, stop)], queue=False)
 
 
 def _confirmation(settings: Settings, s: Any, stop: str) -> dict[str, Any]:
