@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.errors import Conflict, Invalid, NotFound, field_message
 from geo_service.i18n import DEFAULT_LANG, N_
+from geo_service.notify.outbox import address_sql
 from geo_service.report_query import OPEN_SQL
 from geo_service.report_query.projections import FIELDS, JOINS_SQL, PHOTOS_SQL, PUBLIC_PAGE_FIELDS
 from geo_service.workflow import follower_or_unknown
@@ -141,12 +142,8 @@ async def rate(conn: AsyncConnection, token: str, rating: RatingIn) -> dict[str,
 
 # A +1 who left an address follows the report by mail: the address, its subscription and the
 # job that sends its first mail, in the same statement (geo_service.notify).
-FOLLOWER_OUTBOX_SQL = """
-    addr AS (
-      INSERT INTO mail_addresses (email, lang)
-      SELECT CAST(:email AS text), :lang FROM f WHERE CAST(:email AS text) IS NOT NULL
-      ON CONFLICT ((lower(email))) DO UPDATE SET lang = EXCLUDED.lang
-      RETURNING id),
+FOLLOWER_OUTBOX_SQL = f"""
+    addr AS ({address_sql("f")}),
     sub AS (
       INSERT INTO subscriptions (address_id, kind, report_id, follower_id, confirmed_at)
       SELECT addr.id, 'report', m.id, f.id, now()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo_service.errors import Invalid, NotFound, field_message
 from geo_service.geolocate import Refusal
 from geo_service.i18n import DEFAULT_LANG, N_
+from geo_service.notify.outbox import address_sql
 from geo_service.photos import StoredPhoto
 from geo_service.report_query import Channel, Priority, ReportFilter, Status
 from geo_service.report_query.projections import FEATURE_SQL, FROM_SQL
@@ -64,12 +65,8 @@ class ReportCreated(BaseModel):
 
 # The outbox, in the same statement: the reporter's address follows the report, and the
 # first event is queued for the worker (geo_service.notify), so a refused report tells nobody.
-REPORTER_OUTBOX_SQL = """
-         addr AS (
-           INSERT INTO mail_addresses (email, lang)
-           SELECT CAST(:email AS text), :lang FROM new WHERE CAST(:email AS text) IS NOT NULL
-           ON CONFLICT ((lower(email))) DO UPDATE SET lang = EXCLUDED.lang
-           RETURNING id),
+REPORTER_OUTBOX_SQL = f"""
+         addr AS ({address_sql("new")}),
          sub AS (
            INSERT INTO subscriptions (address_id, kind, report_id, confirmed_at)
            SELECT addr.id, 'report', new.id, now() FROM addr, new),

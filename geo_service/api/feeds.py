@@ -3,7 +3,7 @@ any of them to one category group. The pages link them with <link rel="alternate
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo_service.api import deps
 from geo_service.api import errors as api_errors
 from geo_service.config import Settings
-from geo_service.i18n import gettext
+from geo_service.errors import Invalid, NotFound
+from geo_service.i18n import N_, gettext
 from geo_service.notify import feeds
+from geo_service.notify.manage import ward_name
 from geo_service.profile import Profile
 from geo_service.reports import Latitude, Longitude
 
@@ -22,7 +24,12 @@ Group = Annotated[str | None, Query(max_length=64, description="a category group
 RESPONSES = {200: {"content": {ATOM: {}}}, **api_errors.responses(404, 422)}
 
 
-def _answer(body: bytes) -> Response:
+def _answer(
+    request: Request, items: list[dict[str, Any]], title: str, settings: Settings, lang: str
+) -> Response:
+    body = feeds.atom(
+        items, title=title, self_url=str(request.url), site_url=settings.public_url, lang=lang
+    )
     return Response(body, media_type=ATOM, headers={"Cache-Control": "public, max-age=60"})
 
 
@@ -39,11 +46,7 @@ async def city_feed(
     items = await feeds.reports(conn, group=group)
     city = profile.city.name if lang == "vi" else profile.city.name_en
     title = gettext(lang, "Reports in {place}", place=city)
-    return _answer(
-        feeds.atom(
-            items, title=title, self_url=str(request.url), site_url=settings.public_url, lang=lang
-        )
-    )
+    return _answer(request, items, title, settings, lang)
 
 
 @router.get("/wards/{code}.atom", response_class=Response, responses=RESPONSES)
@@ -56,14 +59,13 @@ async def ward_feed(
     lang: str = Depends(deps.lang),
 ) -> Response:
     """New and updated reports of one ward (of the active boundary set)."""
-    name = await feeds.ward_name(conn, code)
+    try:
+        name = await ward_name(conn, code, "code")
+    except Invalid:
+        raise NotFound(N_("no ward {code!r}", code=code), "code") from None
     items = await feeds.reports(conn, group=group, ward=code)
     title = gettext(lang, "Reports in {place}", place=name)
-    return _answer(
-        feeds.atom(
-            items, title=title, self_url=str(request.url), site_url=settings.public_url, lang=lang
-        )
-    )
+    return _answer(request, items, title, settings, lang)
 
 
 @router.get("/near.atom", response_class=Response, responses=RESPONSES)
@@ -80,8 +82,4 @@ async def near_feed(
     """New and updated reports within ``radius`` metres of a point."""
     items = await feeds.reports(conn, group=group, near=(lat, lon, radius))
     title = gettext(lang, "Reports within {m} m of {lat}, {lon}", m=round(radius), lat=lat, lon=lon)
-    return _answer(
-        feeds.atom(
-            items, title=title, self_url=str(request.url), site_url=settings.public_url, lang=lang
-        )
-    )
+    return _answer(request, items, title, settings, lang)

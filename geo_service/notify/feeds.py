@@ -13,9 +13,9 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo_service.errors import Invalid, NotFound, field_message
-from geo_service.i18n import N_, gettext
+from geo_service.i18n import gettext
 from geo_service.labels import label
+from geo_service.notify.manage import check_group
 from geo_service.report_query.projections import FROM_SQL, PUBLIC_PAGE_FIELDS, json_object
 
 METRES_PER_DEGREE = 111_320.0
@@ -32,30 +32,6 @@ NEAR_SQL = """r.geom && ST_Expand(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :d
                       CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography), :radius)"""
 
 
-async def _check_group(conn: AsyncConnection, group: str | None) -> None:
-    if group is None:
-        return
-    found = await conn.execute(text("SELECT 1 FROM category_groups WHERE code = :c"), {"c": group})
-    if found.first() is None:
-        message = N_("{code!r} is not a category group", code=group)
-        raise Invalid(field_message("group", message), "group")
-
-
-async def ward_name(conn: AsyncConnection, code: str) -> str:
-    name = (
-        await conn.execute(
-            text(
-                "SELECT a.name FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
-                " WHERE b.active AND b.level = 'ward' AND a.code = :c"
-            ),
-            {"c": code},
-        )
-    ).scalar()
-    if name is None:
-        raise NotFound(N_("no ward {code!r}", code=code), "code")
-    return str(name)
-
-
 async def reports(
     conn: AsyncConnection,
     *,
@@ -65,7 +41,7 @@ async def reports(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """The newest updated public reports of the city, a ward or a circle (lat, lon, m)."""
-    await _check_group(conn, group)
+    await check_group(conn, group)
     params: dict[str, Any] = {"group": group, "limit": limit}
     where = "true"
     if ward is not None:

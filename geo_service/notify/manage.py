@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo_service.errors import Conflict, Invalid, NotFound, field_message
 from geo_service.i18n import N_
 from geo_service.notify import texts
-from geo_service.notify.outbox import DELIVER, WELCOME, defer
+from geo_service.notify.outbox import DELIVER, WELCOME, address_sql, defer
 from geo_service.reports import Latitude, Longitude
 
 Lang = Literal["vi", "en"]
@@ -151,11 +151,8 @@ class AlertIn(BaseModel):
 
 
 ALERT_SQL = text(
-    """
-    WITH addr AS (
-      INSERT INTO mail_addresses (email, lang) VALUES (:email, :lang)
-      ON CONFLICT ((lower(email))) DO UPDATE SET lang = EXCLUDED.lang
-      RETURNING id)
+    f"""
+    WITH addr AS ({address_sql("(SELECT 1) AS one")})
     INSERT INTO subscriptions (address_id, kind, ward_code, center, radius_m, group_code)
     SELECT addr.id, 'area', CAST(:ward AS text),
            CASE WHEN CAST(:ward AS text) IS NULL
@@ -168,29 +165,41 @@ ALERT_SQL = text(
 )
 
 
+async def ward_name(conn: AsyncConnection, code: str, field: str) -> str:
+    """A ward of the active boundary set by its code, or Invalid naming ``field``."""
+    name = (
+        await conn.execute(
+            text(
+                "SELECT a.name FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
+                " WHERE b.active AND b.level = 'ward' AND a.code = :c"
+            ),
+            {"c": code},
+        )
+    ).scalar()
+    if name is None:
+        message = N_("{code!r} is not a ward of the city", code=code)
+        raise Invalid(field_message(field, message), field)
+    return str(name)
+
+
+async def check_group(conn: AsyncConnection, group: str | None) -> None:
+    """Nothing, or a category group that exists (else Invalid naming ``group``)."""
+    if group is None:
+        return
+    found = await conn.execute(text("SELECT 1 FROM category_groups WHERE code = :c"), {"c": group})
+    if found.first() is None:
+        message = N_("{code!r} is not a category group", code=group)
+        raise Invalid(field_message("group", message), "group")
+
+
 async def _check_alert(conn: AsyncConnection, alert: AlertIn) -> None:
     if alert.ward is None and (alert.lat is None or alert.lon is None):
         field = "ward" if alert.lat is None and alert.lon is None else "lat"
         message = N_("give a ward, or lat and lon with a radius")
         raise Invalid(field_message(field, message), field)
     if alert.ward is not None:
-        ward = await conn.execute(
-            text(
-                "SELECT 1 FROM areas a JOIN boundary_sets b ON b.id = a.set_id"
-                " WHERE b.active AND b.level = 'ward' AND a.code = :c"
-            ),
-            {"c": alert.ward},
-        )
-        if ward.first() is None:
-            message = N_("{code!r} is not a ward of the city", code=alert.ward)
-            raise Invalid(field_message("ward", message), "ward")
-    if alert.group is not None:
-        group = await conn.execute(
-            text("SELECT 1 FROM category_groups WHERE code = :c"), {"c": alert.group}
-        )
-        if group.first() is None:
-            message = N_("{code!r} is not a category group", code=alert.group)
-            raise Invalid(field_message("group", message), "group")
+        await ward_name(conn, alert.ward, "ward")
+    await check_group(conn, alert.group)
 
 
 async def subscribe_alert(conn: AsyncConnection, alert: AlertIn, lang: str) -> int:

@@ -35,3 +35,14 @@ async def defer(
 async def tell_events(conn: AsyncConnection, event_ids: Iterable[int]) -> None:
     """The report events just written: the worker tells whoever must hear of them."""
     await defer(conn, FAN_OUT, ({"event_id": i} for i in event_ids))
+
+
+def address_sql(source: str) -> str:
+    """An INSERT (for a CTE) of the address ``:email`` in ``:lang``, once per row of
+    ``source`` when an address was given: the same address (any case) is one row, its
+    language the latest one asked for. Returns the address's ``id``."""
+    return f"""
+      INSERT INTO mail_addresses (email, lang)
+      SELECT CAST(:email AS text), :lang FROM {source} WHERE CAST(:email AS text) IS NOT NULL
+      ON CONFLICT ((lower(email))) DO UPDATE SET lang = EXCLUDED.lang
+      RETURNING id"""

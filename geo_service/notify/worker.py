@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -56,23 +56,22 @@ def build_app(settings: Settings, engine: AsyncEngine) -> procrastinate.App:
     # procrastinate retries the other tasks, whose failures are database trouble.
     again = procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2)
 
+    async def keep_then_send(keep: Callable[[AsyncConnection], Awaitable[list[int]]]) -> None:
+        async with transaction(engine) as conn:
+            ids = await keep(conn)
+        await send_now(engine, settings, ids)
+
     @app.task(name=FAN_OUT, queue=QUEUE, retry=again)
     async def fan_out(event_id: int) -> None:
-        async with transaction(engine) as conn:
-            ids = await fanout.fan_out(conn, settings, event_id)
-        await send_now(engine, settings, ids)
+        await keep_then_send(lambda conn: fanout.fan_out(conn, settings, event_id))
 
     @app.task(name=ALARM, queue=QUEUE, retry=again)
     async def alarm(report_id: int, kind: str) -> None:
-        async with transaction(engine) as conn:
-            ids = await fanout.alarm(conn, settings, report_id, kind)
-        await send_now(engine, settings, ids)
+        await keep_then_send(lambda conn: fanout.alarm(conn, settings, report_id, kind))
 
     @app.task(name=WELCOME, queue=QUEUE, retry=again)
     async def welcome(subscription_id: int) -> None:
-        async with transaction(engine) as conn:
-            ids = await scheduled.welcome(conn, settings, subscription_id)
-        await send_now(engine, settings, ids)
+        await keep_then_send(lambda conn: scheduled.welcome(conn, settings, subscription_id))
 
     @app.task(name=DELIVER, queue=QUEUE, retry=again)
     async def deliver(message_id: int) -> None:
