@@ -529,3 +529,33 @@ def test_transfers_reopenings_and_an_officials_own_copy_reach_the_unit(
     box.wait("after-off@example.org")
     assert box.to("me@urenco.example", later["id"]) == []
     set_unit_addresses(client, admin, "so-xay-dung")
+
+
+def test_an_unconfirmed_alert_expires(
+    client: httpx.Client, engine: Engine, database_url: str, inbox: tuple[Inbox, int], worker: Any
+) -> None:
+    box, _ = inbox
+    asked = client.post("/api/v1/alerts", json={"email": "late@example.org", "ward": "00070"})
+    assert asked.status_code == 202, asked.text
+    confirm_link = link(box.wait("late@example.org")[0], r"http://\S+/alerts/confirm/\S+")
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE subscriptions SET created_at = now() - interval '8 days' WHERE id = :id"),
+            {"id": asked.json()["id"]},
+        )
+    assert httpx.get(confirm_link).status_code == 404  # too late to confirm
+    settings = Settings(database_url=database_url)
+
+    async def tick() -> dict[str, int]:
+        e = make_async_engine(settings)
+        try:
+            return await run_tick(e, settings)
+        finally:
+            await e.dispose()
+
+    assert in_a_thread(tick)["expired"] >= 1
+    with engine.connect() as conn:
+        left = conn.execute(
+            text("SELECT count(*) FROM subscriptions WHERE id = :id"), {"id": asked.json()["id"]}
+        ).scalar()
+    assert left == 0
