@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from geo_service import __version__
+from geo_service import __version__, scheduler
 from geo_service.api import (
+    admin_boundaries,
+    areas,
     auth,
     catalogue,
     citizens,
@@ -44,7 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_async_engine(settings)
         app.state.autocommit_engine = make_async_engine(settings, autocommit=True)
+        schedule = None
+        if settings.boundary_schedule_check_s > 0:
+            schedule = asyncio.create_task(scheduler.loop(app.state.engine, profile, settings))
         yield
+        if schedule is not None:
+            schedule.cancel()
+            with suppress(asyncio.CancelledError):
+                await schedule
         await app.state.engine.dispose()
         await app.state.autocommit_engine.dispose()
 
@@ -65,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         health,
         locate,
+        areas,
+        admin_boundaries,
         auth,
         users,
         citizens,

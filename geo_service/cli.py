@@ -4,15 +4,13 @@ generate demo data and serve the API."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
+from boundaries.importer import BoundaryError
 from geo_service import db
 from geo_service.config import get_settings
 from geo_service.errors import DomainError
@@ -93,60 +91,6 @@ def cmd_units_notify(args: argparse.Namespace) -> int:
         print(f"{a.email}\t{a.lang}")
     hours = result.digest_hours
     print("each report" if hours is None else f"a digest every {hours} hours")
-    return 0
-
-
-def cmd_boundaries_load(args: argparse.Namespace) -> int:
-    fields = Fields(args.code_field, args.name_field, args.full_name_field, args.name_en_field)
-    with _engine().begin() as conn:
-        summary = load_boundary_set(
-            conn,
-            Path(args.path),
-            set_name=args.set,
-            level=args.level,
-            fields=fields,
-            valid_from=args.valid_from,
-            attribution=args.attribution,
-            licence=args.licence,
-            layer=args.layer,
-            overlap_tolerance_m2=args.overlap_tolerance,
-            activate=args.activate,
-        )
-        if args.activate and args.level == "ward":
-            from geo_service import gazetteer
-            from geo_service.seed import ensure_ward_units
-
-            profile = load_profile(get_settings().city_profile)
-            ensure_ward_units(conn, profile)
-            gazetteer.rebuild(conn, profile.gazetteer)
-    print("\n".join(summary.lines()))
-    return 0
-
-
-def cmd_boundaries_activate(args: argparse.Namespace) -> int:
-    from geo_service import gazetteer
-    from geo_service.seed import ensure_ward_units
-
-    profile = load_profile(get_settings().city_profile)
-    with _engine().begin() as conn:
-        activate_set(conn, args.set)
-        ensure_ward_units(conn, profile)
-        gazetteer.rebuild(conn, profile.gazetteer)
-    print(f"{args.set!r} is now active")
-    return 0
-
-
-def cmd_boundaries_list(args: argparse.Namespace) -> int:
-    with _engine().connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT name, level, valid_from, active, feature_count, source"
-                " FROM boundary_sets ORDER BY level, valid_from, name"
-            )
-        ).all()
-    for r in rows:
-        mark = "*" if r.active else " "
-        print(f"{mark} {r.level:5} {r.name:30} {r.valid_from} {r.feature_count:5} {r.source}")
     return 0
 
 
@@ -259,7 +203,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_notify_parsers(sub: Any) -> None:
+def _add_notify_parsers(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("worker", help="deliver mails and webhooks (the outbox's worker)")
     s.add_argument("--once", action="store_true", help="stop when no job is left")
     s.set_defaults(func=cmd_worker)
@@ -276,55 +220,32 @@ def _add_notify_parsers(sub: Any) -> None:
     s.set_defaults(func=cmd_units_notify)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="geo-service", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
-
+def _add_setup(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("init", help="create the database, PostGIS, schema and seed data")
     s.add_argument("--demo-reports", type=int, default=0, metavar="N")
     s.set_defaults(func=cmd_init)
-
     s = sub.add_parser("serve", help="serve the HTTP API and web pages")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--access-log", action="store_true")
     s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("demo-data", help="generate realistic demo reports")
+    s.add_argument("--reports", type=int, required=True, metavar="N")
+    s.add_argument("--seed", type=int, default=2025)
+    s.set_defaults(func=cmd_demo)
 
-    _add_notify_parsers(sub)
-    b = sub.add_parser("boundaries", help="boundary sets").add_subparsers(
-        dest="boundaries_cmd", required=True
-    )
-    s = b.add_parser("load", help="import a boundary file as a new (inactive) set")
-    s.add_argument("path")
-    s.add_argument("--set", required=True, help="name of the new boundary set")
-    s.add_argument("--level", required=True, choices=["ward", "city"])
-    s.add_argument("--code-field", default="code")
-    s.add_argument("--name-field", default="name")
-    s.add_argument("--full-name-field")
-    s.add_argument("--name-en-field")
-    s.add_argument("--layer", help="layer name in a GeoPackage")
-    s.add_argument("--valid-from", type=dt.date.fromisoformat, default=dt.date.today())
-    s.add_argument("--attribution", default="")
-    s.add_argument("--licence", default="")
-    s.add_argument("--overlap-tolerance", type=float, default=1.0, metavar="M2")
-    s.add_argument("--activate", action="store_true", help="make it the active set at once")
-    s.set_defaults(func=cmd_boundaries_load)
-    s = b.add_parser("activate", help="make a set the active one of its level")
-    s.add_argument("set")
-    s.set_defaults(func=cmd_boundaries_activate)
-    s = b.add_parser("list", help="list boundary sets (* = active)")
-    s.set_defaults(func=cmd_boundaries_list)
 
+def _add_rules(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("rules", help="routing rules").add_subparsers(
         dest="rules_cmd", required=True
     )
-    r.add_parser("list", help="list active routing rules")
+    r.add_parser("list", help="list active routing rules (suspended ones say why)")
     s = r.add_parser("add", help="route a category (in an area, of a priority) to a unit")
     s.add_argument("--category", required=True, help="category code")
     s.add_argument("--unit", required=True, help="unit code")
     area = s.add_mutually_exclusive_group()
-    area.add_argument("--ward", help="limit the rule to this ward (code, active set)")
+    area.add_argument("--ward", help="limit the rule to this ward (its code, in any ward set)")
     area.add_argument("--area-file", help="limit the rule to a GeoJSON (Multi)Polygon")
     s.add_argument("--priority", choices=["low", "normal", "high", "urgent"])
     s.add_argument("--precedence", type=int, default=10)
@@ -333,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     for s in r.choices.values():
         s.set_defaults(func=cmd_rules)
 
+
+def _add_users(sub: argparse._SubParsersAction) -> None:
     u = sub.add_parser("users", help="user accounts").add_subparsers(
         dest="users_cmd", required=True
     )
@@ -354,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     for s in u.choices.values():
         s.set_defaults(func=cmd_users)
 
+
+def _add_open311(sub: argparse._SubParsersAction) -> None:
     o = sub.add_parser("open311", help="the Open311 GeoReport v2 endpoint").add_subparsers(
         dest="open311_cmd", required=True
     )
@@ -368,14 +293,20 @@ def build_parser() -> argparse.ArgumentParser:
     for s in k.choices.values():
         s.set_defaults(func=cmd_open311_keys)
 
-    s = sub.add_parser("demo-data", help="generate realistic demo reports")
-    s.add_argument("--reports", type=int, required=True, metavar="N")
-    s.add_argument("--seed", type=int, default=2025)
-    s.set_defaults(func=cmd_demo)
 
+def build_parser() -> argparse.ArgumentParser:
+    from boundaries.cli import add_parser as add_boundaries_parser
     from maps.cli import add_parser as add_map_parser
 
+    p = argparse.ArgumentParser(prog="geo-service", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    _add_setup(sub)
+    add_boundaries_parser(sub)
+    _add_rules(sub)
+    _add_users(sub)
+    _add_open311(sub)
     add_map_parser(sub)
+    _add_notify_parsers(sub)
     return p
 
 
@@ -387,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"geo-service: {exc}", file=sys.stderr)
         return 2
     except DomainError as exc:
-        print(f"geo-service: {exc.message}", file=sys.stderr)
+        print(f"geo-service: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:
         url = make_url(get_settings().sqlalchemy_url).render_as_string(hide_password=True)

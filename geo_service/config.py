@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Open reports this recent are offered as duplicates."
     )
 
+    # Boundary reforms: how often the service looks for scheduled activations (0: never;
+    # then `geo-service boundaries activate-due` from cron does it).
+    boundary_schedule_check_s: float = Field(default=60.0, ge=0)
+
     # Open311 GeoReport v2 (/open311/v2/)
     open311_jurisdiction_id: str | None = Field(
         default=None,

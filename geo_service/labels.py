@@ -36,6 +36,8 @@ REASONS: dict[str, Message] = {
     **workflow.REJECT_REASONS,
     **workflow.TRANSFER_REASONS,
     workflow.REOPEN_REASON: N_("Reported as not fixed"),
+    # A boundary reform's activation moved the report on (geo_service.reform).
+    "boundary_reform": N_("Boundary reform"),
 }
 KINDS: dict[str, dict[str, Message]] = {
     "status": STATUSES,

@@ -85,6 +85,51 @@ class BoundarySet(Base):
     loaded_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # 0190: the city limit a ward set goes with when the operator named one (else the city
+    # set valid on its valid_from), and the tolerances it was checked with.
+    city_set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("boundary_sets.id", ondelete="SET NULL")
+    )
+    overlap_tolerance_m2: Mapped[float] = mapped_column(Float, server_default="1")
+    gap_tolerance_m2: Mapped[float] = mapped_column(Float, server_default="1")
+
+
+class BoundaryActivation(Base):
+    """Every switch of a level's active set, done or scheduled for later (0190)."""
+
+    __tablename__ = "boundary_activations"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('scheduled', 'done', 'cancelled', 'failed')",
+            name="boundary_activations_state",
+        ),
+        Index(
+            "boundary_activations_one_pending",
+            "set_id",
+            unique=True,
+            postgresql_where=text("state = 'scheduled'"),
+        ),
+        Index(
+            "boundary_activations_due",
+            "activate_at",
+            postgresql_where=text("state = 'scheduled'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"))
+    previous_set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("boundary_sets.id", ondelete="SET NULL")
+    )
+    state: Mapped[str] = mapped_column(Text, server_default="scheduled")
+    activate_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    requested_by: Mapped[str] = mapped_column(Text, server_default="")
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    message: Mapped[str] = mapped_column(Text, server_default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
 
 class Area(Base):
@@ -160,14 +205,16 @@ class Unit(Base):
 
 
 class RoutingRule(Base):
-    """Category (+ optional area, + optional report priority) -> unit. No match: the ward's
-    People's Committee. Higher precedence wins, then the more specific rule."""
+    """Category (+ optional ward or area, + optional report priority) -> unit. No match: the
+    ward's People's Committee. Higher precedence wins, then the more specific rule. A rule
+    for a ward names it by code; an activation whose set lacks the code suspends it."""
 
     __tablename__ = "routing_rules"
     __table_args__ = (
         CheckConstraint(
             "priority IS NULL OR " + sql_in("priority", PRIORITIES), name="routing_rules_priority"
         ),
+        CheckConstraint("ward_code IS NULL OR area IS NULL", name="routing_rules_ward_or_area"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -183,6 +230,9 @@ class RoutingRule(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    ward_code: Mapped[str | None] = mapped_column(Text)
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Report(Base):

@@ -9,7 +9,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from boundaries import DATA_DIR
 
@@ -24,6 +24,11 @@ class CityInfo(BaseModel):
 
 
 class BoundaryFile(BaseModel):
+    """One boundary file of the city. Its attribution, licence, tolerances and fields apply
+    however the set is loaded: by ``init``, or by hand with ``boundaries load`` naming the
+    same set or a file of the same name. ``autoload = false`` lists a file ``init`` does not
+    load (an old set kept for history, loaded by hand when needed)."""
+
     set: str
     level: str = Field(pattern="^(ward|city)$")
     file: str
@@ -34,11 +39,24 @@ class BoundaryFile(BaseModel):
     valid_from: dt.date
     attribution: str = ""
     licence: str = ""
+    overlap_tolerance_m2: float = Field(default=1.0, ge=0)
+    gap_tolerance_m2: float = Field(default=1.0, ge=0)
+    code_width: int | None = Field(default=None, ge=1, le=32)
+    crs: str | None = None
+    city_set: str | None = None
+    derive_city: str | None = None
+    autoload: bool = True
+    _base: Path | None = PrivateAttr(default=None)
 
     @property
     def path(self) -> Path:
+        """The file: absolute, or beside the profile, or among the data we ship."""
         path = Path(self.file)
-        return path if path.is_absolute() else DATA_DIR / path
+        if path.is_absolute():
+            return path
+        if self._base is not None and (self._base / path).exists():
+            return self._base / path
+        return DATA_DIR / path
 
 
 class WardUnit(BaseModel):
@@ -197,10 +215,19 @@ class Gazetteer(BaseModel):
     abbreviations: dict[str, str] = {}
 
 
+class Reform(BaseModel):
+    """The public comments a boundary reform writes on the timeline of each open report it
+    moves. Placeholders: {unit}, {unit_en}, {ward}, {ward_en}, {set}."""
+
+    moved: str = "Boundary reform: now handled by {unit_en} ({ward_en})."
+    renamed: str = "Boundary reform: now in {ward_en}; still handled by {unit_en}."
+
+
 class Profile(BaseModel):
     city: CityInfo
     boundaries: list[BoundaryFile]
     ward_unit: WardUnit = WardUnit()
+    reform: Reform = Reform()
     groups: list[Group]
     units: list[UnitSeed] = []
     categories: list[CategorySeed]
@@ -222,12 +249,29 @@ class Profile(BaseModel):
         for t in self.templates:
             if t.category and t.category not in codes:
                 raise ValueError(f"template {t.code}: unknown category {t.category!r}")
-        if not any(b.level == "ward" for b in self.boundaries):
+        if not any(b.level == "ward" and b.autoload for b in self.boundaries):
             raise ValueError("a city profile needs a ward-level boundary file")
+        names = [b.set for b in self.boundaries]
+        if len(set(names)) != len(names):
+            raise ValueError("boundaries: two files name the same set")
         return self
+
+    def boundary_file(self, set_name: str, path: Path | None = None) -> BoundaryFile | None:
+        """The profile's entry for a set loaded by hand: by the set's name, else by the
+        file's name."""
+        for b in self.boundaries:
+            if b.set == set_name:
+                return b
+        for b in self.boundaries:
+            if path is not None and Path(b.file).name == path.name:
+                return b
+        return None
 
 
 @lru_cache
 def load_profile(path: Path) -> Profile:
     with path.open("rb") as fh:
-        return Profile.model_validate(tomllib.load(fh))
+        profile = Profile.model_validate(tomllib.load(fh))
+    for b in profile.boundaries:
+        b._base = path.resolve().parent
+    return profile

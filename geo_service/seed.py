@@ -6,45 +6,57 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import Connection, text
 
-from boundaries.importer import Fields, LoadSummary, activate_set, load_boundary_set
-from geo_service import gazetteer
-from geo_service.profile import WEEKDAYS, Profile
+from boundaries import sets
+from boundaries.importer import Fields, LoadOptions, LoadSummary, load_boundary_set
+from geo_service import gazetteer, reform
+from geo_service.profile import WEEKDAYS, BoundaryFile, Profile
+
+
+def load_options(profile: Profile, b: BoundaryFile, **overrides: Any) -> LoadOptions:
+    """How to load the profile's file ``b``: its fields, validity, attribution, licence and
+    tolerances, near the city's centre; ``overrides`` are what an operator said by hand."""
+    opts = LoadOptions(
+        set_name=b.set,
+        level=b.level,
+        valid_from=b.valid_from,
+        fields=Fields(b.code_field, b.name_field, b.full_name_field, b.name_en_field),
+        attribution=b.attribution,
+        licence=b.licence,
+        overlap_tolerance_m2=b.overlap_tolerance_m2,
+        gap_tolerance_m2=b.gap_tolerance_m2,
+        city_set=b.city_set,
+        derive_city=b.derive_city,
+        crs=b.crs,
+        code_width=b.code_width,
+        near=profile.city.center,
+    )
+    return replace(opts, **overrides)
 
 
 def load_default_boundaries(
     conn: Connection, profile: Profile, say: Callable[[str], None] = print
 ) -> list[LoadSummary]:
-    """Load each boundary file of the profile that is not in the database yet, and activate it
-    when its level has no active set."""
+    """Load each boundary file of the profile that is not in the database yet (city limits
+    first: wards are checked against theirs), and activate one when its level has no
+    active set."""
+    entries = sorted((b for b in profile.boundaries if b.autoload), key=lambda b: b.level)
     loaded = []
-    for b in profile.boundaries:
-        exists = conn.execute(
-            text("SELECT 1 FROM boundary_sets WHERE name = :n"), {"n": b.set}
-        ).first()
-        if exists:
+    for b in entries:
+        if sets.by_name(conn, b.set):
             say(f"boundary set {b.set!r} already loaded")
-        else:
-            summary = load_boundary_set(
-                conn,
-                b.path,
-                set_name=b.set,
-                level=b.level,
-                fields=Fields(b.code_field, b.name_field, b.full_name_field, b.name_en_field),
-                valid_from=b.valid_from,
-                attribution=b.attribution,
-                licence=b.licence,
-            )
-            loaded.append(summary)
-            for line in summary.lines()[:-1]:
-                say(line)
-        active = conn.execute(
-            text("SELECT 1 FROM boundary_sets WHERE level = :l AND active"), {"l": b.level}
-        ).first()
-        if not active:
-            activate_set(conn, b.set)
+            continue
+        summary = load_boundary_set(conn, b.path, load_options(profile, b))
+        loaded.append(summary)
+        for line in summary.lines()[:-1]:
+            say(line)
+    for b in entries:
+        if sets.active(conn, b.level) is None:
+            reform.activate(conn, b.set, profile, restart_deadline=True, by="init")
             say(f"activated {b.set!r} as the {b.level} boundary set")
     return loaded
 

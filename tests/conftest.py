@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +51,18 @@ def recreate_database(url: str) -> None:
     admin.dispose()
 
 
+def other_database(suffix: str) -> str:
+    """A fresh, migrated database of the tests' own beside the main one (for a test that
+    switches the city's boundaries, or sets up another city): TEST_DATABASE_URL's name
+    with ``_suffix``."""
+    url = make_url(_test_url())
+    url = url.set(database=f"{url.database}_{suffix}")
+    plain = url.render_as_string(hide_password=False)
+    recreate_database(plain)
+    db.migrate(plain)
+    return plain
+
+
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """A fresh test database at the newest migration with the default city loaded."""
@@ -82,13 +95,14 @@ class Server:
     media_dir: Path
 
 
-@pytest.fixture(scope="session")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The real service in a uvicorn process, as `geo-service serve` runs it."""
+@contextmanager
+def serving(database_url: str, tmp: Path, **env_vars: str) -> Iterator[Server]:
+    """The real service in a uvicorn process, as `geo-service serve` runs it, on a free port;
+    ``env_vars`` set more of its environment (CITY_PROFILE...)."""
     port = _free_port()
-    media = tmp_path_factory.mktemp("media")
-    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_DIR": str(media)}
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
+    media = tmp / "media"
+    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_DIR": str(media), **env_vars}
+    log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
         env=env,
@@ -107,10 +121,19 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             proc.kill()
             raise RuntimeError(f"server did not start; see {log.name}")
         time.sleep(0.2)
-    yield Server(url, media)
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    try:
+        yield Server(url, media)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real service on the test database."""
+    with serving(database_url, tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -154,13 +177,13 @@ def landmarks() -> list[Landmark]:
 
 
 def cli(
-    database_url: str, *args: str, stdin: str | None = None
+    database_url: str, *args: str, stdin: str | None = None, **env_vars: str
 ) -> subprocess.CompletedProcess[str]:
     """Run `geo-service ARGS` against the test database, as an operator would."""
     return subprocess.run(
         [sys.executable, "-m", "geo_service.cli", *args],
         input=stdin,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, **env_vars},
         capture_output=True,
         text=True,
         timeout=120,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,10 +13,24 @@ import pytest
 from shapely.geometry import Polygon, box
 from sqlalchemy import Engine, text
 
-from boundaries.importer import BoundaryError, Fields, activate_set, load_boundary_set
+from boundaries.importer import BoundaryError, Fields, LoadOptions, load_boundary_set, set_active
 from tests.conftest import cli
 
 JULY_2025 = dt.date(2025, 7, 1)
+
+
+def options(name: str, fields: Fields | None = None, **extra: object) -> LoadOptions:
+    """A ward set valid from July 2025, far from the city's real wards: it keeps none of
+    their codes, and its outline is its own city limit."""
+    given: dict[str, object] = {"derive_city": f"{name}-city", **extra}
+    return LoadOptions(
+        set_name=name,
+        level="ward",
+        valid_from=JULY_2025,
+        fields=fields or Fields(),
+        allow_removed=True,
+        **given,  # type: ignore[arg-type]
+    )
 
 
 def write_geojson(path: Path, features: list[tuple[dict[str, object], Polygon]]) -> Path:
@@ -39,13 +54,18 @@ def test_the_importer_rejects_overlapping_polygons_and_leaves_nothing_behind(
     path = write_geojson(
         tmp_path / "overlap.geojson",
         [
-            ({"code": "A", "name": "A"}, box(0, 0, 1, 1)),
-            ({"code": "B", "name": "B"}, box(0.5, 0, 1.5, 1)),
+            ({"code": "A", "name": "A"}, box(105.80, 21.00, 105.81, 21.01)),
+            ({"code": "B", "name": "B"}, box(105.805, 21.00, 105.815, 21.01)),
         ],
     )
-    result = cli(database_url, "boundaries", "load", str(path), "--set", "bad", "--level", "ward")
+    result = cli(
+        database_url, "boundaries", "load", str(path), "--set", "bad", "--level", "ward",
+        "--allow-removed",
+    )  # fmt: skip
     assert result.returncode == 2
-    assert "overlap by more than 1 m²: A/B" in result.stderr
+    assert "1 pair of features overlap by more than 1 m²" in result.stderr
+    assert "A/B: 575,546 m²" in result.stderr  # half of a 0.01° square at 21° N
+    assert "--overlap-tolerance" in result.stderr  # what to do about it
     with engine.connect() as conn:
         assert (
             conn.execute(text("SELECT count(*) FROM boundary_sets WHERE name = 'bad'")).scalar()
@@ -62,34 +82,22 @@ def test_the_importer_rejects_features_without_codes(tmp_path: Path, engine: Eng
         ],
     )
     with engine.connect() as conn, pytest.raises(BoundaryError, match="1 features lack a code"):
-        load_boundary_set(
-            conn, path, set_name="nocode", level="ward", fields=Fields(), valid_from=JULY_2025
-        )
+        load_boundary_set(conn, path, options("nocode"))
 
 
 def test_the_importer_names_missing_fields(tmp_path: Path, engine: Engine) -> None:
     path = write_geojson(tmp_path / "x.geojson", [({"ma": "A", "ten": "A"}, box(0, 0, 1, 1))])
     with engine.connect() as conn, pytest.raises(BoundaryError, match="missing code field 'code'"):
-        load_boundary_set(
-            conn, path, set_name="x", level="ward", fields=Fields(), valid_from=JULY_2025
-        )
+        load_boundary_set(conn, path, options("x"))
 
 
 def test_the_importer_repairs_a_bow_tie_and_says_so(tmp_path: Path, engine: Engine) -> None:
     bow_tie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
     path = write_geojson(tmp_path / "bowtie.geojson", [({"ma": "T1", "ten": "Nơ"}, bow_tie)])
     with engine.connect() as conn, conn.begin():
-        summary = load_boundary_set(
-            conn,
-            path,
-            set_name="bowtie",
-            level="ward",
-            fields=Fields(code="ma", name="ten"),
-            valid_from=JULY_2025,
-        )
+        summary = load_boundary_set(conn, path, options("bowtie", Fields(code="ma", name="ten")))
         assert [code for code, _ in summary.repaired] == ["T1"]
         assert "Self-intersection" in summary.repaired[0][1]
-        assert summary.activated is False
         valid = conn.execute(
             text("SELECT bool_and(ST_IsValid(geom)) FROM areas WHERE set_id = :s"),
             {"s": summary.set_id},
@@ -108,13 +116,7 @@ def test_a_geopackage_with_other_field_names_loads(tmp_path: Path, engine: Engin
     frame.to_file(path, layer="xa", driver="GPKG")
     with engine.connect() as conn:
         summary = load_boundary_set(
-            conn,
-            path,
-            set_name="gpkg",
-            level="ward",
-            fields=Fields(code="ma_xa", name="ten"),
-            valid_from=JULY_2025,
-            layer="xa",
+            conn, path, options("gpkg", Fields(code="ma_xa", name="ten"), layer="xa")
         )
         assert summary.features == 2 and summary.pieces >= 2
         conn.rollback()
@@ -125,12 +127,11 @@ def test_loading_does_not_activate_until_asked_and_one_set_per_level_is_active(
 ) -> None:
     path = write_geojson(tmp_path / "w.geojson", [({"code": "W", "name": "W"}, box(0, 0, 1, 1))])
     with engine.connect() as conn:
-        load_boundary_set(
-            conn, path, set_name="next", level="ward", fields=Fields(), valid_from=JULY_2025
-        )
+        summary = load_boundary_set(conn, path, options("next"))
         active = "SELECT name FROM boundary_sets WHERE level = 'ward' AND active"
         assert conn.execute(text(active)).scalars().all() == ["hanoi-wards-2025"]
-        activate_set(conn, "next")
+        assert summary.set_id is not None
+        set_active(conn, summary.set_id)
         assert conn.execute(text(active)).scalars().all() == ["next"]
         conn.rollback()
 
@@ -149,24 +150,16 @@ def test_a_pin_in_a_sliver_snaps_to_the_nearest_ward_within_50_m(
         tmp_path / "city.geojson", [({"code": "C", "name": "City"}, box(0, 0, 0.02, 0.01))]
     )
     with engine.connect() as conn:
-        load_boundary_set(
-            conn,
-            wards,
-            set_name="gap",
-            level="ward",
-            fields=Fields(),
-            valid_from=JULY_2025,
-            activate=True,
+        # A gap of 40 m (44,000 m²) is what the snap is for: the set tolerates it.
+        city_set = load_boundary_set(
+            conn, city, replace(options("gap-city", derive_city=None), level="city")
         )
-        load_boundary_set(
-            conn,
-            city,
-            set_name="gap-city",
-            level="city",
-            fields=Fields(),
-            valid_from=JULY_2025,
-            activate=True,
+        ward_set = load_boundary_set(
+            conn, wards, options("gap", gap_tolerance_m2=5e4, derive_city=None, city_set="gap-city")
         )
+        assert ward_set.set_id and city_set.set_id
+        set_active(conn, ward_set.set_id)
+        set_active(conn, city_set.set_id)
 
         def locate(lon: float, lat: float, snap: float = 50) -> tuple[object, ...]:
             return tuple(

@@ -32,6 +32,16 @@ async def defer(
         await conn.execute(DEFER_SQL, {"task": task, "args": encoded, "at": at})
 
 
+def tell_events_sql(insert_events: str) -> str:
+    """An ``INSERT INTO report_events ...`` (without RETURNING) that also queues a fan-out
+    job for each event it writes, in the same statement: for bulk writers such as a
+    boundary reform's re-routing."""
+    return f"""
+    WITH ev AS ({insert_events} RETURNING id)
+    SELECT gs_defer('fan_out', array_agg(jsonb_build_object('event_id', ev.id) ORDER BY ev.id))
+      FROM ev"""
+
+
 async def tell_events(conn: AsyncConnection, event_ids: Iterable[int]) -> None:
     """The report events just written: the worker tells whoever must hear of them."""
     await defer(conn, FAN_OUT, ({"event_id": i} for i in event_ids))

@@ -1,13 +1,20 @@
-CREATE OR REPLACE FUNCTION gs_locate(pt geometry, snap_m float8 DEFAULT 50)
+CREATE OR REPLACE FUNCTION gs_locate(pt geometry, snap_m float8 DEFAULT 50,
+                                     p_ward_set int DEFAULT NULL, p_city_set int DEFAULT NULL,
+                                     p_check_city boolean DEFAULT true)
 RETURNS TABLE (area_id int, set_id int, code text, in_city boolean, snapped_m float8)
 LANGUAGE plpgsql STABLE ROWS 1 AS $$
--- The ward that covers pt in the active ward set. A point on a shared edge is covered by
--- both wards; the lowest code wins so the answer never depends on row order. A point that
--- no ward covers is either outside the active city limit (in_city = false) or in a sliver
--- between wards, and then goes to the nearest ward within snap_m metres; farther, no ward.
+-- The ward that covers pt in a ward set: the active one unless p_ward_set names another (a
+-- date's or a named set: history). A point on a shared edge is covered by both wards; the
+-- lowest code wins so the answer never depends on row order. A point that no ward covers is
+-- either outside the city limit (in_city = false; the active city set unless p_city_set
+-- names one, no check when p_check_city is false) or in a sliver between wards, and then
+-- goes to the nearest ward within snap_m metres; farther, no ward. snap_m = 'Infinity' finds
+-- the nearest ward however far: a boundary reform places every open report somewhere.
 DECLARE
-  ward_set int := (SELECT b.id FROM boundary_sets b WHERE b.level = 'ward' AND b.active);
-  city_set int := (SELECT b.id FROM boundary_sets b WHERE b.level = 'city' AND b.active);
+  ward_set int := coalesce(p_ward_set,
+    (SELECT b.id FROM boundary_sets b WHERE b.level = 'ward' AND b.active));
+  city_set int := CASE WHEN p_check_city THEN coalesce(p_city_set,
+    (SELECT b.id FROM boundary_sets b WHERE b.level = 'city' AND b.active)) END;
   degrees float8;
 BEGIN
   RETURN QUERY
@@ -22,8 +29,16 @@ BEGIN
     RETURN QUERY SELECT NULL::int, NULL::int, NULL::text, false, NULL::float8;
     RETURN;
   END IF;
-  -- Index prefilter in degrees, wide enough for snap_m at this latitude, then metres.
-  degrees := snap_m / (111320 * greatest(cos(radians(ST_Y(pt))), 0.01));
+  -- Index prefilter in degrees, wide enough for snap_m at this latitude, then metres. With
+  -- no limit, the planar nearest piece bounds it: the nearest in metres is at most that far
+  -- in degrees divided by cos(latitude).
+  IF snap_m = 'Infinity' THEN
+    degrees := (SELECT p.geom <-> pt FROM area_pieces p WHERE p.set_id = ward_set
+                 ORDER BY p.geom <-> pt LIMIT 1) * 1.01
+               / greatest(cos(radians(ST_Y(pt))), 0.01) + 1e-9;
+  ELSE
+    degrees := snap_m / (111320 * greatest(cos(radians(ST_Y(pt))), 0.01));
+  END IF;
   RETURN QUERY
     SELECT a.id, a.set_id, a.code, true, d.metres
       FROM area_pieces p JOIN areas a ON a.id = p.area_id

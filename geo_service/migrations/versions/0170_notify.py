@@ -9,7 +9,7 @@ proper and the delivery log: one row per mail or webhook call, unique per recipi
 cause, so a retried job never sends twice what was already sent.
 
 Revision ID: 0170
-Revises: 0007
+Revises: 0190
 Create Date: 2027-01-10 09:00:00
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0170"
-down_revision: str | None = "0007"
+down_revision: str | None = "0190"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
