@@ -67,8 +67,14 @@ case "${1:-}" in
     ensure_postgis
     ensure_python
     .venv/bin/geo-service init --demo-reports "${DEMO_REPORTS:-5000}"
-    say "serving on http://localhost:${PORT:-8000}"
-    exec .venv/bin/geo-service serve --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}"
+    # The worker delivers mails and webhooks (SMTP_URL, MAIL_FROM); the two stop together.
+    .venv/bin/geo-service worker &
+    worker=$!
+    .venv/bin/geo-service serve --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" &
+    server=$!
+    trap 'kill "$server" "$worker" 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+    say "serving on http://localhost:${PORT:-8000} (server pid $server, worker pid $worker)"
+    wait -n "$server" "$worker"  # either one ending ends both
     ;;
   test)
     ensure_postgis

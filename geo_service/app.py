@@ -18,9 +18,12 @@ from geo_service.api import (
     catalogue,
     citizens,
     clusters,
+    feeds,
     health,
     locate,
     maps,
+    notify,
+    notify_pages,
     open311,
     pages,
     reports,
@@ -86,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages,
         staff_pages,
         maps,
+        notify,
+        notify_pages,
+        feeds,
     )
     for module in routers:
         app.include_router(module.router)

@@ -12,12 +12,13 @@ import json
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.errors import Conflict, Invalid, NotFound, field_message
-from geo_service.i18n import N_
+from geo_service.i18n import DEFAULT_LANG, N_
+from geo_service.notify.outbox import address_sql
 from geo_service.report_query import OPEN_SQL
 from geo_service.report_query.projections import FIELDS, JOINS_SQL, PHOTOS_SQL, PUBLIC_PAGE_FIELDS
 from geo_service.workflow import follower_or_unknown
@@ -31,6 +32,14 @@ class RatingIn(BaseModel):
     satisfied: bool
     stars: int = Field(ge=1, le=5)
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class PlusOneIn(BaseModel):
+    """Optional: an address to be told, like the reporter, of each public step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr | None = None
 
 
 class ReopenIn(BaseModel):
@@ -131,25 +140,43 @@ async def rate(conn: AsyncConnection, token: str, rating: RatingIn) -> dict[str,
     return {"report_id": row.id, **rating.model_dump(), "created_at": stored.created_at}
 
 
+# A +1 who left an address follows the report by mail: the address, its subscription and the
+# job that sends its first mail, in the same statement (geo_service.notify).
+FOLLOWER_OUTBOX_SQL = f"""
+    addr AS ({address_sql("f")}),
+    sub AS (
+      INSERT INTO subscriptions (address_id, kind, report_id, follower_id, confirmed_at)
+      SELECT addr.id, 'report', m.id, f.id, now()
+        FROM addr, m, f
+      RETURNING id),
+    told AS (
+      SELECT gs_defer('welcome', array_agg(jsonb_build_object('subscription_id', sub.id)))
+        FROM sub)"""
+
 PLUS_ONE_SQL = text(
     f"""
     WITH m AS (
       SELECT m.id, m.status, {OPEN_SQL.replace("r.", "m.")} AS open
         FROM reports r JOIN reports m ON m.id = coalesce(r.duplicate_of, r.id)
        WHERE r.id = :id),
-    f AS (INSERT INTO followers (report_id) SELECT id FROM m WHERE open RETURNING token),
+    f AS (INSERT INTO followers (report_id) SELECT id FROM m WHERE open RETURNING id, token),
     u AS (UPDATE reports r SET plus_ones = r.plus_ones + 1
-            FROM m WHERE r.id = m.id AND m.open RETURNING r.plus_ones)
-    SELECT m.id, m.status, m.open, f.token, u.plus_ones FROM m
-      LEFT JOIN f ON true LEFT JOIN u ON true
+            FROM m WHERE r.id = m.id AND m.open RETURNING r.plus_ones),
+    {FOLLOWER_OUTBOX_SQL}
+    SELECT m.id, m.status, m.open, f.token, u.plus_ones, (SELECT count(*) FROM told) AS told
+      FROM m LEFT JOIN f ON true LEFT JOIN u ON true
     """
 )
 
 
-async def plus_one(conn: AsyncConnection, report_id: int) -> dict[str, Any]:
+async def plus_one(
+    conn: AsyncConnection, report_id: int, email: str | None = None, lang: str = DEFAULT_LANG
+) -> dict[str, Any]:
     """Count one more citizen affected by an open report and give them a token to follow it
-    (a duplicate's +1 goes to its master). One statement: atomic on its own."""
-    row = (await conn.execute(PLUS_ONE_SQL, {"id": report_id})).first()
+    (a duplicate's +1 goes to its master); with an address, mail them each public step. One
+    statement: atomic on its own."""
+    params = {"id": report_id, "email": email, "lang": lang}
+    row = (await conn.execute(PLUS_ONE_SQL, params)).first()
     if row is None:
         raise NotFound(N_("no report with id {id}", id=report_id), "id")
     if not row.open:

@@ -58,6 +58,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from geo_service.notify.worker import main as worker_main
+
+    return worker_main(get_settings(), wait=not args.once)
+
+
+def cmd_units_notify(args: argparse.Namespace) -> int:
+    """A unit's notification addresses and digest, as the admin API sets them."""
+    import asyncio
+
+    from geo_service.db import make_async_engine
+    from geo_service.notify import manage
+
+    async def run() -> manage.UnitNotifications:
+        engine = make_async_engine(get_settings())
+        try:
+            async with engine.begin() as conn:
+                current = await manage.unit_notifications(conn, args.unit)
+                if args.add or args.remove or args.digest_hours is not None or args.each:
+                    kept = [a for a in current.addresses if str(a.email) not in args.remove]
+                    kept += [manage.UnitAddress(email=e, lang=args.lang) for e in args.add]
+                    hours = None if args.each else args.digest_hours or current.digest_hours
+                    wanted = manage.UnitNotifications(addresses=kept, digest_hours=hours)
+                    current = await manage.set_unit_notifications(conn, args.unit, wanted)
+                return current
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    for a in result.addresses:
+        print(f"{a.email}\t{a.lang}")
+    hours = result.digest_hours
+    print("each report" if hours is None else f"a digest every {hours} hours")
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from geo_service import routing
 
@@ -167,6 +203,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_notify_parsers(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("worker", help="deliver mails and webhooks (the outbox's worker)")
+    s.add_argument("--once", action="store_true", help="stop when no job is left")
+    s.set_defaults(func=cmd_worker)
+
+    n = sub.add_parser("units", help="units").add_subparsers(dest="units_cmd", required=True)
+    s = n.add_parser("notify", help="show or set where a unit's mail goes")
+    s.add_argument("unit", help="the unit's code")
+    s.add_argument("--add", action="append", default=[], metavar="EMAIL")
+    s.add_argument("--remove", action="append", default=[], metavar="EMAIL")
+    s.add_argument("--lang", choices=("vi", "en"), default="vi", help="of the added addresses")
+    mode = s.add_mutually_exclusive_group()
+    mode.add_argument("--digest-hours", type=int, metavar="N", help="one digest every N hours")
+    mode.add_argument("--each", action="store_true", help="a mail for each report")
+    s.set_defaults(func=cmd_units_notify)
+
+
 def _add_setup(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("init", help="create the database, PostGIS, schema and seed data")
     s.add_argument("--demo-reports", type=int, default=0, metavar="N")
@@ -253,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_users(sub)
     _add_open311(sub)
     add_map_parser(sub)
+    _add_notify_parsers(sub)
     return p
 
 

@@ -91,6 +91,33 @@ class Settings(BaseSettings):
         default=False, description="Mark session cookies Secure (set it when served over HTTPS)."
     )
 
+    # Telling people (geo_service/notify; delivered by `geo-service worker`)
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="The service's address as people reach it: the links in mails and feeds.",
+    )
+    smtp_url: str = Field(
+        default="smtp://127.0.0.1:25",
+        description="smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://.",
+    )
+    mail_from: str = Field(
+        default="geo_service <noreply@localhost>", description="The From of every mail."
+    )
+    notify_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Tries of one mail or webhook call before it fails."
+    )
+    notify_retry_base_s: float = Field(
+        default=30.0, gt=0, description="The first retry's wait; each next one doubles it."
+    )
+    notify_retry_max_s: float = Field(default=6 * 3600.0, gt=0, description="Longest wait.")
+    notify_concurrency: int = Field(
+        default=10, ge=1, le=200, description="Messages the worker sends at once."
+    )
+    alert_confirm_days: int = Field(
+        default=7, ge=1, description="An alert not confirmed this many days later is dropped."
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+
     # Web app basemap: any XYZ tile server; empty = no tiles (the ward boundaries still draw).
     tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -109,6 +136,18 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_only(cls, value: str) -> str:
+        if not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("SMTP_URL must be an smtp:// or smtps:// URL")
+        return value
+
+    @property
+    def psycopg_url(self) -> str:
+        """The URL as psycopg itself (procrastinate's connector) reads it."""
+        return "postgresql://" + self.database_url.split("://", 1)[1]
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -53,6 +53,19 @@ class Base(DeclarativeBase):
     pass
 
 
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """What Alembic compares: GeoAlchemy2's rule, less the job queue's tables
+    (``procrastinate_*``), which procrastinate's own schema defines (migration 0170)."""
+    from geoalchemy2 import alembic_helpers
+
+    table = obj.table.name if type_ in ("index", "column", "unique_constraint") else name
+    if table and str(table).startswith("procrastinate_"):
+        return False
+    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+
+
 class BoundarySet(Base):
     __tablename__ = "boundary_sets"
     __table_args__ = (
@@ -542,3 +555,213 @@ class PlaceName(Base):
     name_norm: Mapped[str] = mapped_column(Text)
     former: Mapped[bool] = mapped_column(Boolean)
     typed: Mapped[bool] = mapped_column(Boolean)
+
+
+# --- Telling people (migration 0170; geo_service/notify) ------------------------------------
+# The job queue's tables are procrastinate's own (procrastinate_*), applied from the package
+# by the migration and left out of this description (see migrations/env.py).
+
+
+class MailAddress(Base):
+    """One e-mail address that hears from us, whatever it subscribed to, in its language.
+    ``refused_at``: the mail server refused it for good; nothing more is sent to it."""
+
+    __tablename__ = "mail_addresses"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    email: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(Text, server_default="vi")
+    refused_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    refused_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+Index("mail_addresses_email", func.lower(MailAddress.email), unique=True)
+
+
+class Subscription(Base):
+    """What an address follows: one report (its reporter's, or a +1's with ``follower_id``),
+    or an area's new reports (a ward, or a radius around a point; optionally one category
+    group), which counts only once confirmed (double opt-in)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('report', 'area')", name="subscriptions_kind"),
+        CheckConstraint("(kind = 'report') = (report_id IS NOT NULL)", name="subscriptions_report"),
+        CheckConstraint(
+            "kind <> 'area' OR ((ward_code IS NULL) <> (center IS NULL AND radius_m IS NULL))",
+            name="subscriptions_area",
+        ),
+        Index("subscriptions_report_live", "report_id", postgresql_where=text("ended_at IS NULL")),
+        Index("subscriptions_address", "address_id"),
+        Index(
+            "subscriptions_area_live",
+            "kind",
+            postgresql_where=text(
+                "kind = 'area' AND ended_at IS NULL AND confirmed_at IS NOT NULL"
+            ),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("mail_addresses.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(Text)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    follower_id: Mapped[int | None] = mapped_column(ForeignKey("followers.id", ondelete="CASCADE"))
+    ward_code: Mapped[str | None] = mapped_column(Text)
+    center: Mapped[Any | None] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=True
+    )
+    radius_m: Mapped[float | None] = mapped_column(Float)
+    group_code: Mapped[str | None] = mapped_column(Text)
+    confirm_token: Mapped[str] = mapped_column(
+        Text, unique=True, server_default=text("gs_new_token()")
+    )
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class UnitContact(Base):
+    """An address a unit's mail goes to; an official's own copy has ``user_id`` (they turn
+    it on or off themselves)."""
+
+    __tablename__ = "unit_contacts"
+    __table_args__ = (UniqueConstraint("unit_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(Text, server_default="vi")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class UnitNotifySettings(Base):
+    """A unit's choice: every report as it comes (no row, or ``digest_hours`` NULL), or one
+    digest every N hours."""
+
+    __tablename__ = "unit_notify_settings"
+    __table_args__ = (
+        CheckConstraint("digest_hours BETWEEN 1 AND 168", name="unit_notify_settings_digest_hours"),
+    )
+
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest_hours: Mapped[int | None] = mapped_column(Integer)
+    last_digest_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Webhook(Base):
+    """Another system told of a unit's (or, with no unit, the whole city's) reports."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class OutboxMessage(Base):
+    """The outbox and its delivery log: one mail or webhook call, unique per cause and
+    recipient (``dedupe_key``), with its state and attempts."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint("channel IN ('mail', 'webhook')", name="messages_channel"),
+        CheckConstraint(
+            "status IN ('pending', 'held', 'sent', 'failed', 'discarded', 'digested', 'skipped')",
+            name="messages_status",
+        ),
+        Index(
+            "messages_attention",
+            "status",
+            "id",
+            postgresql_where=text("status IN ('failed', 'held', 'pending')"),
+        ),
+        Index(
+            "messages_webhook", "webhook_id", "id", postgresql_where=text("webhook_id IS NOT NULL")
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(Text, unique=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    address_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_addresses.id", ondelete="CASCADE")
+    )
+    unit_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unit_contacts.id", ondelete="SET NULL")
+    )
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    status: Mapped[str] = mapped_column(Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    next_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MessageAttempt(Base):
+    """One try at delivering a message: the delivery log admins read."""
+
+    __tablename__ = "message_attempts"
+    __table_args__ = (Index("message_attempts_message", "message_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ok: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class ReportAlarm(Base):
+    """A deadline warning already raised for a report: each kind once per report."""
+
+    __tablename__ = "report_alarms"
+    __table_args__ = (
+        CheckConstraint("kind IN ('deadline_soon', 'deadline_missed')", name="report_alarms_kind"),
+    )
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class NotifyKey(Base):
+    """The key that signs unsubscribe links, made once by the migration, shared by the web
+    processes and the worker."""
+
+    __tablename__ = "notify_keys"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    secret: Mapped[str] = mapped_column(
+        Text, server_default=text("gs_new_token() || gs_new_token()")
+    )

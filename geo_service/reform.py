@@ -37,6 +37,7 @@ from boundaries.importer import AREAS_OF, set_active
 from geo_service import gazetteer, seed
 from geo_service.errors import Conflict, Invalid, NotFound
 from geo_service.i18n import N_
+from geo_service.notify.outbox import tell_events_sql
 from geo_service.profile import Profile
 
 OPEN = "('received', 'acknowledged', 'in_progress')"
@@ -534,7 +535,7 @@ def _reroute(conn: Connection, t: Target, profile: Profile, *, restart_deadline:
         conn.execute(text(statement), {"restart": restart_deadline})
     conn.execute(text(APPLY_SQL), {"set": t.set.id})
     conn.execute(
-        text(EVENTS_SQL),
+        text(tell_events_sql(EVENTS_SQL)),  # the outbox: in this transaction
         {**params, "moved": profile.reform.moved, "renamed": profile.reform.renamed},
     )
     left = conn.execute(text(LEFT_BEHIND_SQL)).all()

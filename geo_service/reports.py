@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.errors import Invalid, NotFound, field_message
 from geo_service.geolocate import Refusal
-from geo_service.i18n import N_
+from geo_service.i18n import DEFAULT_LANG, N_
+from geo_service.notify.outbox import address_sql
 from geo_service.photos import StoredPhoto
 from geo_service.report_query import Channel, Priority, ReportFilter, Status
 from geo_service.report_query.projections import FEATURE_SQL, FROM_SQL
@@ -62,6 +63,17 @@ class ReportCreated(BaseModel):
     )
 
 
+# The outbox, in the same statement: the reporter's address follows the report, and the
+# first event is queued for the worker (geo_service.notify), so a refused report tells nobody.
+REPORTER_OUTBOX_SQL = f"""
+         addr AS ({address_sql("new")}),
+         sub AS (
+           INSERT INTO subscriptions (address_id, kind, report_id, confirmed_at)
+           SELECT addr.id, 'report', new.id, now() FROM addr, new),
+         told AS (
+           SELECT gs_defer('fan_out', array_agg(jsonb_build_object('event_id', ev.id)))
+             FROM ev)"""
+
 CREATE_SQL = text(
     """
     WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
@@ -81,14 +93,17 @@ CREATE_SQL = text(
            RETURNING *),
          ev AS (
            INSERT INTO report_events (report_id, at, actor, to_status, unit_id)
-           SELECT id, created_at, 'citizen', status, unit_id FROM new),
+           SELECT id, created_at, 'citizen', status, unit_id FROM new
+           RETURNING id),
          ph AS (
            INSERT INTO report_photos (report_id, file_name, width, height, bytes)
            SELECT new.id, p.file_name, p.width, p.height, p.bytes
              FROM new, unnest(CAST(:photo_files AS text[]), CAST(:photo_widths AS int[]),
                               CAST(:photo_heights AS int[]), CAST(:photo_bytes AS int[]))
-                       AS p(file_name, width, height, bytes))
-    SELECT loc.in_city, EXISTS (SELECT 1 FROM cat) AS category_ok,
+                       AS p(file_name, width, height, bytes)),
+         {NOTIFY_CTES}
+    SELECT (SELECT count(*) FROM told) AS told,
+           loc.in_city, EXISTS (SELECT 1 FROM cat) AS category_ok,
            new.id, new.token, new.status, new.deadline_at, new.created_at,
            new.location_source, cat.code AS category,
            a.code AS ward_code, a.name AS ward_name, b.name AS boundary_set,
@@ -99,7 +114,7 @@ CREATE_SQL = text(
       LEFT JOIN areas a ON a.id = loc.area_id
       LEFT JOIN boundary_sets b ON b.id = new.boundary_set_id
       LEFT JOIN units u ON u.id = new.unit_id
-    """
+    """.replace("{NOTIFY_CTES}", REPORTER_OUTBOX_SQL)
 )
 
 
@@ -134,6 +149,7 @@ async def create_report(
     media_url: str | None = None,
     open311_key_id: int | None = None,
     channel: Channel | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> ReportCreated:
     """Store and route one report with its photos and first event, or refuse it (Invalid).
 
@@ -141,7 +157,8 @@ async def create_report(
     never stored without its event or photos, nor they without it. Open311 requests come
     through here too, with answers to the category's extra questions (``attributes``, checked
     by the caller), a linked photo and the client's key; a position the caller derived from
-    a written address is marked as such."""
+    a written address is marked as such. A reporter's e-mail address (``lang``: the
+    language they wrote in) follows the report from then on."""
     lat, lon, location_source = position(data, photos, located_by_address)
     row = (
         await conn.execute(
@@ -167,6 +184,7 @@ async def create_report(
                 "photo_widths": [p.width for p in photos],
                 "photo_heights": [p.height for p in photos],
                 "photo_bytes": [p.bytes for p in photos],
+                "lang": lang,
             },
         )
     ).one()

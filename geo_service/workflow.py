@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo_service.errors import Conflict, Forbidden, Invalid, NotFound, field_message
 from geo_service.i18n import N_, Message
+from geo_service.notify.outbox import tell_events
 from geo_service.photos import StoredPhoto
 from geo_service.report_query import CLOSED_STATUSES, Scope, Target
 
@@ -468,6 +469,7 @@ async def _apply(
 ) -> TransitionOut:
     row = await _update(conn, report_id, version, plan, scope)
     event_ids = await write_events(conn, report_id, events)
+    await tell_events(conn, event_ids)  # the outbox: in this transaction
     if photos:
         await conn.execute(
             text(PHOTOS_SQL),

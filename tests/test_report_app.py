@@ -214,7 +214,7 @@ def test_an_unknown_tracking_code_says_so(page: Page) -> None:
 
 
 def test_a_citizen_sees_the_same_problem_nearby_and_adds_a_plus_one_instead(
-    page: Page, client: httpx.Client, artefacts: Path
+    page: Page, client: httpx.Client, engine: Engine, artefacts: Path
 ) -> None:
     place = next(m for m in landmarks() if m.ward_name == "Phường Hai Bà Trưng")
     first = file_report(
@@ -229,12 +229,26 @@ def test_a_citizen_sees_the_same_problem_nearby_and_adds_a_plus_one_instead(
     expect(nearby).to_be_visible()
     expect(nearby).to_contain_text("Đèn tắt cả tuần")
     page.screenshot(path=artefacts / "nearby.png", full_page=True)
+    page.locator("#email").fill("me-too@example.org")  # the +1 hears of each step too
     nearby.get_by_role("button", name=re.compile(f"#{first['id']}$")).click()
     page.wait_for_url("**/r/*?followed=1")
     expect(page.locator(".notice.success")).to_contain_text("Đã ghi nhận")
+    expect(page.locator("#alert-form")).to_be_visible()  # "tell me about other reports here"
     assert page.url.split("/r/")[1].split("?")[0] != first["token"]  # a follower's own token
     public = client.get(f"/api/v1/track/{first['token']}").json()
     assert public["plus_ones"] == 1
+    with engine.connect() as conn:
+        follows = (
+            conn.execute(
+                text(
+                    "SELECT s.report_id FROM subscriptions s JOIN mail_addresses a"
+                    " ON a.id = s.address_id WHERE a.email = 'me-too@example.org'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert follows == [first["id"]]
 
 
 def test_use_my_location_pins_where_the_phone_is(page: Page) -> None:

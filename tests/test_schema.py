@@ -53,12 +53,11 @@ def test_models_describe_the_migrated_schema(engine: Engine) -> None:
     """models.py is for Alembic's autogenerate only; it must still say the truth."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from geoalchemy2 import alembic_helpers
 
-    from geo_service.models import Base
+    from geo_service.models import Base, include_object
 
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"include_object": alembic_helpers.include_object, "compare_type": True}
+            conn, opts={"include_object": include_object, "compare_type": True}
         )
         assert compare_metadata(context, Base.metadata) == []

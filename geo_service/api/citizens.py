@@ -70,8 +70,11 @@ async def nearby(
 @router.post("/reports/{report_id}/plus-one", status_code=201, responses=api_errors.responses(409))
 async def plus_one(
     report_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: Annotated[citizens.PlusOneIn | None, Body()] = None,
     conn: AsyncConnection = Depends(deps.write_connection, scope="function"),
+    lang: str = Depends(deps.lang),
 ) -> dict[str, Any]:
     """ "Me too": one more citizen affected by an open report. The answer carries a token to
-    follow it on /track/{token}."""
-    return await citizens.plus_one(conn, report_id)
+    follow it on /track/{token}; with an ``email``, each public step is mailed there too."""
+    email = str(body.email) if body and body.email else None
+    return await citizens.plus_one(conn, report_id, email, lang)

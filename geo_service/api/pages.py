@@ -21,6 +21,7 @@ from boundaries import ATTRIBUTIONS_SQL
 from geo_service import citizens, stats
 from geo_service.api import deps
 from geo_service.api.catalogue import CATEGORIES_SQL
+from geo_service.api.notify_pages import ward_choices
 from geo_service.config import Settings
 from geo_service.errors import NotFound, field_message
 from geo_service.i18n import LANG_COOKIE, LANGUAGES, N_, Message
@@ -108,6 +109,7 @@ async def public_map(
             "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
             "statuses": [*OPEN_STATUSES, *CLOSED_STATUSES],
             "config": config,
+            "alert_wards": await ward_choices(conn),  # the alert form (api/notify_pages)
         },
     )
 
@@ -181,6 +183,7 @@ async def tracking_page(
             "sent": sent,
             "followed": followed,
             "config": {"lang": page_lang(request)},
+            "groups": json.loads((await conn.execute(CATEGORIES_SQL)).scalar_one()),
         },
         status_code=200 if report else 404,
         headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},

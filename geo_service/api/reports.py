@@ -62,6 +62,7 @@ async def post_report(
     engine: AsyncEngine = Depends(deps.autocommit_engine),
     settings: Settings = Depends(deps.settings),
     profile: Profile = Depends(deps.profile),
+    lang: str = Depends(deps.lang),
 ) -> ReportCreated:
     """Report a problem at a pin (or where its photo was taken). The report is routed to the
     ward and unit at once; the answer carries the secret tracking token."""
@@ -71,7 +72,7 @@ async def post_report(
     async with stored_uploads(uploads, settings) as photos, engine.connect() as conn:
         # one statement: atomic without BEGIN
         created = await create_report(
-            conn, data, photos, snap_m=settings.snap_distance_m, city=profile.city.name
+            conn, data, photos, snap_m=settings.snap_distance_m, city=profile.city.name, lang=lang
         )
         created.possible_duplicates = await possible_duplicates(
             conn, created.id, days=settings.duplicate_days

@@ -8,7 +8,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from geo_service.config import get_settings
-from geo_service.models import Base
+from geo_service.models import Base, include_object
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().sqlalchemy_url
@@ -20,7 +20,7 @@ def run_migrations() -> None:
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
-            include_object=alembic_helpers.include_object,
+            include_object=include_object,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
         )

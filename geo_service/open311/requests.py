@@ -480,6 +480,7 @@ async def create_request(
         attributes=answers,
         media_url=fields.get("media_url"),
         open311_key_id=key_id,
+        lang=lang,
     )
     notice = service_notice(created.unit["name"], created.deadline_at, tz, lang)
     return Created(created.id, notice, fields.get("account_id"))

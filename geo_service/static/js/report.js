@@ -139,7 +139,14 @@
     var error = GS.el("p", { class: "error", role: "alert" });
     button.addEventListener("click", function () {
       button.disabled = true;
-      GS.fetchJSON("/api/v1/reports/" + r.id + "/plus-one", { method: "POST" }).then(function (res) {
+      // The address typed in this form (if any) hears of each step, like a reporter's.
+      var email = $("email") ? $("email").value.trim() : "";
+      var options = { method: "POST" };
+      if (email) {
+        options.headers = { "Content-Type": "application/json" };
+        options.body = JSON.stringify({ email: email });
+      }
+      GS.fetchJSON("/api/v1/reports/" + r.id + "/plus-one", options).then(function (res) {
         if (res.ok) {
           window.location.assign(res.body.tracking_url + "?followed=1");
           return;
